@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Project driver: installs what is missing, lays our sources over a pristine
+# Linux 6.12.y tree, builds test kernels with O= directories and runs the
+# KUnit conformance suite and the end-to-end tests under QEMU.
+#
+#   make run      boot the patched kernel and print the guest report
+#   make shell    boot it with an interactive shell on the console
+#   make check    every test; the last line is "N passed, N failed"
+#   make kunit    only the KUnit conformance suite
+#   make e2e      only the end-to-end tests
+#
+# CORE selects the IOMMU core the kernel is built with.
+
+CORE	?= upstream
+JOBS	?= $(shell nproc)
+TOP	:= $(CURDIR)
+BUILD	:= $(TOP)/build
+SRC	:= $(BUILD)/src/linux
+KDIR	:= $(BUILD)/x86_64-$(CORE)
+RESULTS	:= $(BUILD)/results
+T	:= $(TOP)/tools/testing/iommu
+
+export CCACHE_DIR ?= $(BUILD)/ccache
+
+KUNITCONFIGS := $(T)/configs/guest.config $(T)/configs/debug.config
+KUNIT	:= cd $(SRC) && python3 tools/testing/kunit/kunit.py
+KUNIT_ARGS = --arch=x86_64 --build_dir=$(KDIR) --jobs=$(JOBS) \
+	$(addprefix --kunitconfig=,$(KUNITCONFIGS)) \
+	--qemu_config=$(T)/qemu_configs/x86_64_vtd.py \
+	--make_options='CC=ccache gcc'
+
+DEBS := linux-source-6.12 qemu-system-x86 busybox-static build-essential \
+	flex bison bc cpio kmod libelf-dev libssl-dev python3 rsync xz-utils \
+	sparse coccinelle ccache
+
+.PHONY: all deps tree kernel kunit e2e check run shell summary clean
+
+all: check
+
+deps:
+	@missing=$$(for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+tree: deps
+	@$(T)/prepare-tree.sh $(TOP) $(SRC)
+
+kernel: tree
+	$(KUNIT) build $(KUNIT_ARGS)
+
+kunit: tree
+	@mkdir -p $(RESULTS)
+	@$(T)/run-kunit.sh $(SRC) $(RESULTS)/kunit-$(CORE) $(KUNIT_ARGS)
+
+e2e: kernel
+	@mkdir -p $(RESULTS)
+	@$(T)/run-e2e.sh --kdir $(KDIR) --src $(SRC) --out $(RESULTS)/e2e-$(CORE) --mode test
+
+run: kernel
+	@$(T)/run-e2e.sh --kdir $(KDIR) --src $(SRC) --out $(BUILD)/run-$(CORE) --mode report
+
+shell: kernel
+	@$(T)/run-e2e.sh --kdir $(KDIR) --src $(SRC) --out $(BUILD)/shell-$(CORE) --mode shell
+
+check:
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@$(MAKE) --no-print-directory tree || echo "FAIL setup: tree" >> $(RESULTS)/setup.results
+	-@$(MAKE) --no-print-directory kunit
+	@$(T)/summary.sh $(RESULTS)
+
+summary:
+	@$(T)/summary.sh $(RESULTS)
+
+clean:
+	rm -rf $(BUILD)/x86_64-* $(RESULTS)

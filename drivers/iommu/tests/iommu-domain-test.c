@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Default domains (seed 003) and deferred attach (seed 000): which domain a
+ * device ends up in when it is probed, when it goes away, and when its
+ * driver asks for the attach to be put off.
+ */
+#include <kunit/test.h>
+#include <linux/device.h>
+#include <linux/iommu.h>
+
+#include "iommu-test-mock.h"
+
+static void default_domain_honours_def_domain_type_identity(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.identity_domain = true,
+		.blocked_domain = true,
+		.def_domain_type = IOMMU_DOMAIN_IDENTITY,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev),
+			    &mock->identity);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, &mock->identity), 1);
+	/* No paging domain was needed, so none was allocated */
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_DOMAIN_ALLOC,
+					       NULL, NULL), 0);
+}
+
+static void default_domain_honours_def_domain_type_dma(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.identity_domain = true,
+		.blocked_domain = true,
+		.deferred_flush = true,
+		.def_domain_type = IOMMU_DOMAIN_DMA,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&md->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, domain);
+	/* The driver asked for strict DMA, whatever the global policy */
+	KUNIT_EXPECT_EQ(test, domain->type, IOMMU_DOMAIN_DMA);
+	KUNIT_EXPECT_PTR_EQ(test, domain->owner, mock->reg_ops);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_DOMAIN_ALLOC,
+					       &md->dev, domain), 1);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, domain), 1);
+}
+
+static void default_domain_follows_passthrough_policy(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.identity_domain = true,
+		.blocked_domain = true,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&md->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, domain);
+	/* Without flush queue support "lazy" cannot apply: DMA it is */
+	if (iommu_default_passthrough()) {
+		KUNIT_EXPECT_PTR_EQ(test, domain, &mock->identity);
+	} else {
+		KUNIT_EXPECT_EQ(test, domain->type, IOMMU_DOMAIN_DMA);
+		KUNIT_EXPECT_PTR_EQ(test, domain->owner, mock->reg_ops);
+	}
+}
+
+static void default_domain_follows_flush_queue_policy(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.identity_domain = true,
+		.blocked_domain = true,
+		.deferred_flush = true,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&md->dev);
+	unsigned int policy;
+
+	KUNIT_ASSERT_NOT_NULL(test, domain);
+	if (iommu_default_passthrough()) {
+		KUNIT_EXPECT_PTR_EQ(test, domain, &mock->identity);
+		return;
+	}
+	/* Strict or lazy: the same answer the real driver's devices got */
+	policy = iommu_mock_policy_dma_type();
+	KUNIT_ASSERT_NE_MSG(test, policy, 0,
+			    "no DMA default domain on a real device to compare with");
+	KUNIT_EXPECT_EQ(test, domain->type, policy);
+}
+
+static void default_domain_is_dma_without_identity_support(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, NULL);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&md->dev);
+
+	/* Even a passthrough policy falls back to what the driver can do */
+	KUNIT_ASSERT_NOT_NULL(test, domain);
+	KUNIT_EXPECT_EQ(test, domain->type, IOMMU_DOMAIN_DMA);
+}
+
+static void default_domain_static_blocked_for_platform(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.blocked_domain = true,
+		.static_default = IOMMU_MOCK_STATIC_DEFAULT_BLOCKED,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_group *group = iommu_mock_group(test, &md->dev);
+	char path[64], buf[32];
+
+	KUNIT_ASSERT_NOT_NULL(test, group);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev),
+			    &mock->blocked);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_group_default_domain(group),
+			    &mock->blocked);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, &mock->blocked), 1);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_DOMAIN_ALLOC,
+					       NULL, NULL), 0);
+
+	snprintf(path, sizeof(path), "kernel/iommu_groups/%d/type",
+		 iommu_group_id(group));
+	KUNIT_ASSERT_GT(test, iommu_mock_sysfs_read(path, buf, sizeof(buf)), 0);
+	KUNIT_EXPECT_STREQ(test, buf, "blocked\n");
+}
+
+static void default_domain_static_identity_for_platform(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.identity_domain = true,
+		.static_default = IOMMU_MOCK_STATIC_DEFAULT_IDENTITY,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev),
+			    &mock->identity);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_DOMAIN_ALLOC,
+					       NULL, NULL), 0);
+}
+
+static void default_domain_shared_by_group_devices(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.group_mode = IOMMU_MOCK_GROUP_BY_KEY,
+		.def_domain_type = IOMMU_DOMAIN_DMA,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *a = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_mock_dev *b = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&a->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, domain);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&b->dev), domain);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_DOMAIN_ALLOC,
+					       NULL, NULL), 1);
+	/* The device joining later is attached to the existing domain */
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &a->dev, domain), 1);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &b->dev, domain), 1);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       NULL, NULL), 2);
+}
+
+static void default_domain_freed_with_last_device(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.group_mode = IOMMU_MOCK_GROUP_BY_KEY,
+		.def_domain_type = IOMMU_DOMAIN_DMA,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *a = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_mock_dev *b = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&a->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, domain);
+	iommu_mock_dev_remove(test, a);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_DOMAIN_FREE,
+					       NULL, domain), 0);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&b->dev), domain);
+	iommu_mock_dev_remove(test, b);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_DOMAIN_FREE,
+					       NULL, domain), 1);
+}
+
+static void default_domain_is_the_dma_domain(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.def_domain_type = IOMMU_DOMAIN_DMA,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_group *group = iommu_mock_group(test, &md->dev);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&md->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, group);
+	KUNIT_ASSERT_NOT_NULL(test, domain);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_group_default_domain(group), domain);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_dma_domain(&md->dev), domain);
+}
+
+static void probe_attaches_default_domain_once(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, NULL);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&md->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, domain);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, NULL), 1);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_last_attached(mock, &md->dev),
+			    domain);
+}
+
+static void release_domain_attached_before_release_device(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.blocked_domain = true,
+		.release_domain = true,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct device *dev = &md->dev;
+	int attach, release;
+
+	iommu_mock_clear_log(mock);
+	/* dev is only compared against the log from here on, never used */
+	iommu_mock_dev_remove(test, md);
+
+	attach = iommu_mock_find(mock, 0, IOMMU_MOCK_EV_ATTACH, dev,
+				 &mock->blocked);
+	release = iommu_mock_find(mock, 0, IOMMU_MOCK_EV_RELEASE, dev, NULL);
+	KUNIT_EXPECT_GE(test, attach, 0);
+	KUNIT_EXPECT_GT(test, release, attach);
+}
+
+static void detach_device_attaches_default_domain(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, NULL);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *def = iommu_get_domain_for_dev(&md->dev);
+	struct iommu_domain *paging = iommu_mock_paging_domain(test, &md->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	KUNIT_ASSERT_EQ(test, iommu_mock_attach_device(test, paging, &md->dev),
+			0);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev), paging);
+
+	/* There is no detach op: leaving a domain is attaching another */
+	iommu_mock_clear_log(mock);
+	iommu_mock_detach_device(test, paging, &md->dev);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev), def);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, def), 1);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       NULL, NULL), 1);
+}
+
+static struct kunit_case iommu_default_domain_test_cases[] = {
+	KUNIT_CASE(default_domain_honours_def_domain_type_identity),
+	KUNIT_CASE(default_domain_honours_def_domain_type_dma),
+	KUNIT_CASE(default_domain_follows_passthrough_policy),
+	KUNIT_CASE(default_domain_follows_flush_queue_policy),
+	KUNIT_CASE(default_domain_is_dma_without_identity_support),
+	KUNIT_CASE(default_domain_static_blocked_for_platform),
+	KUNIT_CASE(default_domain_static_identity_for_platform),
+	KUNIT_CASE(default_domain_shared_by_group_devices),
+	KUNIT_CASE(default_domain_freed_with_last_device),
+	KUNIT_CASE(default_domain_is_the_dma_domain),
+	KUNIT_CASE(probe_attaches_default_domain_once),
+	KUNIT_CASE(release_domain_attached_before_release_device),
+	KUNIT_CASE(detach_device_attaches_default_domain),
+	{}
+};
+
+static struct kunit_suite iommu_default_domain_test_suite = {
+	.name = "iommu_core_default_domain",
+	.init = iommu_mock_test_init,
+	.test_cases = iommu_default_domain_test_cases,
+};
+
+static const struct iommu_mock_config deferred_cfg = {
+	.blocked_domain = true,
+	.attach_deferred = true,
+};
+
+static void deferred_probe_does_not_attach(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, &deferred_cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+
+	KUNIT_EXPECT_TRUE(test, device_iommu_mapped(&md->dev));
+	KUNIT_EXPECT_NOT_NULL(test, iommu_get_domain_for_dev(&md->dev));
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, NULL), 0);
+}
+
+static void deferred_attach_attaches_exactly_once(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, &deferred_cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *def = iommu_get_domain_for_dev(&md->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	/* What the DMA API does before the first mapping, from any path */
+	KUNIT_EXPECT_EQ(test, iommu_deferred_attach(&md->dev, def), 0);
+	KUNIT_EXPECT_EQ(test, iommu_deferred_attach(&md->dev, def), 0);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, def), 1);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, NULL), 1);
+}
+
+static void deferred_attach_is_noop_for_attached_device(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, NULL);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *def = iommu_get_domain_for_dev(&md->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	iommu_mock_clear_log(mock);
+	KUNIT_EXPECT_EQ(test, iommu_deferred_attach(&md->dev, def), 0);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       NULL, NULL), 0);
+}
+
+static void deferred_device_takes_own_paging_domain_at_once(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, &deferred_cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *def = iommu_get_domain_for_dev(&md->dev);
+	struct iommu_domain *paging = iommu_mock_paging_domain(test, &md->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	KUNIT_ASSERT_EQ(test, iommu_mock_attach_device(test, paging, &md->dev),
+			0);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, paging), 1);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev), paging);
+
+	/* No longer deferred: going back to the default is a real attach */
+	iommu_mock_detach_device(test, paging, &md->dev);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, def), 1);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev), def);
+}
+
+static void deferred_device_owner_claim_blocks_at_once(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, &deferred_cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *def = iommu_get_domain_for_dev(&md->dev);
+	int owner;
+
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	KUNIT_ASSERT_EQ(test, iommu_mock_claim_device(test, &md->dev, &owner),
+			0);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, &mock->blocked), 1);
+	iommu_mock_release_device(test, &md->dev);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, def), 1);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev), def);
+}
+
+static void deferred_release_skips_release_domain(struct kunit *test)
+{
+	struct iommu_mock_config cfg = deferred_cfg;
+	struct iommu_mock *mock;
+	struct iommu_mock_dev *md;
+	struct device *dev;
+
+	cfg.release_domain = true;
+	mock = iommu_mock_add(test, &cfg);
+	md = iommu_mock_dev_add(test, mock, NULL);
+	dev = &md->dev;
+
+	/* Never attached, so the hardware must not be touched on release */
+	iommu_mock_dev_remove(test, md);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_RELEASE, dev,
+					       NULL), 1);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH, dev,
+					       NULL), 0);
+}
+
+static void deferred_release_after_attach_uses_release_domain(struct kunit *test)
+{
+	struct iommu_mock_config cfg = deferred_cfg;
+	struct iommu_domain *def;
+	struct iommu_mock *mock;
+	struct iommu_mock_dev *md;
+	struct device *dev;
+
+	cfg.release_domain = true;
+	mock = iommu_mock_add(test, &cfg);
+	md = iommu_mock_dev_add(test, mock, NULL);
+	dev = &md->dev;
+
+	def = iommu_get_domain_for_dev(dev);
+	KUNIT_ASSERT_EQ(test, iommu_deferred_attach(dev, def), 0);
+	iommu_mock_dev_remove(test, md);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH, dev,
+					       &mock->blocked), 1);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_RELEASE, dev,
+					       NULL), 1);
+}
+
+static struct kunit_case iommu_deferred_attach_test_cases[] = {
+	KUNIT_CASE(deferred_probe_does_not_attach),
+	KUNIT_CASE(deferred_attach_attaches_exactly_once),
+	KUNIT_CASE(deferred_attach_is_noop_for_attached_device),
+	KUNIT_CASE(deferred_device_takes_own_paging_domain_at_once),
+	KUNIT_CASE(deferred_device_owner_claim_blocks_at_once),
+	KUNIT_CASE(deferred_release_skips_release_domain),
+	KUNIT_CASE(deferred_release_after_attach_uses_release_domain),
+	{}
+};
+
+static struct kunit_suite iommu_deferred_attach_test_suite = {
+	.name = "iommu_core_deferred_attach",
+	.init = iommu_mock_test_init,
+	.test_cases = iommu_deferred_attach_test_cases,
+};
+
+kunit_test_suites(&iommu_default_domain_test_suite,
+		  &iommu_deferred_attach_test_suite);

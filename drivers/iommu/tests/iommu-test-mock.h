@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Mock IOMMU drivers and a private test bus for the IOMMU core conformance
+ * suite.
+ *
+ * Every case builds its own small world: one or more mock IOMMU instances
+ * registered with iommu_device_register_bus() on our bus, and mock devices
+ * added to that bus, optionally with a fwspec naming one of the instances.
+ * The mock drivers record every callback the core makes, so that the cases
+ * assert on the calls the core really issued rather than on its private
+ * state, which they never look at.  Everything a case creates is torn down
+ * by KUnit deferred actions, in reverse order, even when the case fails
+ * half-way, so that the core is never left with an owned group or an
+ * attached domain when a device goes away.
+ */
+#ifndef __IOMMU_TEST_MOCK_H
+#define __IOMMU_TEST_MOCK_H
+
+#include <kunit/test.h>
+#include <linux/device.h>
+#include <linux/fwnode.h>
+#include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/notifier.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+
+#include "../iommu-priv.h"
+
+/* How a mock driver's device_group() callback forms groups. */
+enum iommu_mock_group_mode {
+	/* generic_device_group(): one group per device */
+	IOMMU_MOCK_GROUP_PER_DEVICE,
+	/* generic_single_device_group(): one group per IOMMU instance */
+	IOMMU_MOCK_GROUP_PER_INSTANCE,
+	/* devices with the same group_key share a group, as PCI aliases do */
+	IOMMU_MOCK_GROUP_BY_KEY,
+};
+
+/* What a mock driver declares as its global static ops->default_domain. */
+enum iommu_mock_static_default {
+	IOMMU_MOCK_STATIC_DEFAULT_NONE,
+	IOMMU_MOCK_STATIC_DEFAULT_IDENTITY,
+	IOMMU_MOCK_STATIC_DEFAULT_BLOCKED,
+};
+
+struct iommu_mock;
+
+struct iommu_mock_config {
+	/*
+	 * Without a fwnode the instance registers like Intel VT-d or AMD-Vi
+	 * do, and its devices carry no fwspec; with one (the default) it
+	 * registers like an OF/IORT IOMMU and only devices whose fwspec
+	 * names it are its own.
+	 */
+	bool no_fwnode;
+	/* Share the iommu_ops of an earlier instance: one driver, two IOMMUs */
+	struct iommu_mock *share_ops;
+	/* ops->is_attach_deferred() answer */
+	bool attach_deferred;
+	/* ops->def_domain_type() answer, 0 for no preference */
+	int def_domain_type;
+	/* Provide static ops->identity_domain / ops->blocked_domain */
+	bool identity_domain;
+	bool blocked_domain;
+	/* ops->release_domain is the blocked domain (needs blocked_domain) */
+	bool release_domain;
+	enum iommu_mock_static_default static_default;
+	/* device_iommu_capable(dev, IOMMU_CAP_DEFERRED_FLUSH) */
+	bool deferred_flush;
+	/* iommu_device::max_pasids */
+	u32 max_pasids;
+	/* ops->pgsize_bitmap, 0 for SZ_4K | SZ_2M | SZ_1G */
+	unsigned long pgsize_bitmap;
+	enum iommu_mock_group_mode group_mode;
+};
+
+enum iommu_mock_event_type {
+	IOMMU_MOCK_EV_PROBE,
+	IOMMU_MOCK_EV_RELEASE,
+	IOMMU_MOCK_EV_DEVICE_GROUP,
+	IOMMU_MOCK_EV_ATTACH,
+	IOMMU_MOCK_EV_SET_PASID,
+	IOMMU_MOCK_EV_REMOVE_PASID,
+	IOMMU_MOCK_EV_DOMAIN_ALLOC,
+	IOMMU_MOCK_EV_DOMAIN_FREE,
+	IOMMU_MOCK_EV_MAP,
+	IOMMU_MOCK_EV_UNMAP,
+	IOMMU_MOCK_EV_SYNC_MAP,
+	IOMMU_MOCK_EV_IOTLB_SYNC,
+	IOMMU_MOCK_EV_FLUSH_ALL,
+	IOMMU_MOCK_EV_NR,
+};
+
+/* One callback the core made into a mock driver. */
+struct iommu_mock_event {
+	enum iommu_mock_event_type type;
+	struct device *dev;
+	struct iommu_domain *domain;
+	/* set_dev_pasid(): the old domain argument */
+	struct iommu_domain *old;
+	ioasid_t pasid;
+	/* map/unmap/sync: the range; iotlb_sync: the gathered range */
+	unsigned long iova;
+	phys_addr_t paddr;
+	size_t pgsize;
+	size_t pgcount;
+	int prot;
+	gfp_t gfp;
+	/* What the mock answered (errno, or bytes for map/unmap) */
+	long ret;
+};
+
+#define IOMMU_MOCK_MAX_EVENTS	1024
+
+struct iommu_mock_env;
+
+struct iommu_mock {
+	struct kunit *test;
+	struct iommu_mock_env *env;
+	struct list_head node;
+	struct iommu_mock_config cfg;
+	unsigned int id;
+
+	struct iommu_device iommu;
+	struct iommu_ops ops;
+	/* The ops the core is given: ours, or those of cfg.share_ops */
+	const struct iommu_ops *reg_ops;
+	struct fwnode_handle fwnode;
+	struct notifier_block nb;
+	bool registered;
+
+	/* Static domains, handed out through ops->{identity,blocked}_domain */
+	struct iommu_domain identity;
+	struct iommu_domain blocked;
+
+	/* Failure injection */
+	int fail_domain_alloc;
+	struct iommu_domain *fail_attach_domain;
+	int fail_attach;
+	int fail_set_pasid;
+
+	/* BY_KEY groups that the core has released */
+	atomic_t groups_released;
+	/* Paging domains allocated and not yet freed */
+	atomic_t live_domains;
+
+	/* Protects the event log; callbacks may run in atomic context */
+	spinlock_t lock;
+	struct iommu_mock_event *log;
+	unsigned int nr_events;
+	unsigned int lost_events;
+	atomic_t counts[IOMMU_MOCK_EV_NR];
+};
+
+/* A paging domain of a mock driver, with a real (if simple) page table. */
+struct iommu_mock_domain {
+	struct iommu_domain domain;
+	struct iommu_mock *mock;
+	/* iova >> PAGE_SHIFT of a mapping's start -> xa_mk_value(pfn, order) */
+	struct xarray ptes;
+	/* Failure injection: map_pages() fails on the page holding this iova */
+	bool fail_map;
+	unsigned long fail_map_iova;
+	int fail_sync_map;
+};
+
+struct iommu_mock_dev_config {
+	/* probe_device() fails with this errno */
+	int probe_errno;
+	/* device_group() fails with this errno */
+	int group_errno;
+	/* IOMMU_MOCK_GROUP_BY_KEY: devices with the same key share a group */
+	int group_key;
+	/* "pasid-num-bits" device property, 0 for none */
+	u32 pasid_bits;
+	/* An IOMMU_RESV_RESERVED region reported by get_resv_regions() */
+	phys_addr_t resv_start;
+	size_t resv_size;
+};
+
+struct iommu_mock_dev {
+	struct device dev;
+	struct iommu_mock_env *env;
+	struct list_head node;
+	/* The instance named by the fwspec, NULL for a device without one */
+	struct iommu_mock *fwspec_mock;
+	struct iommu_mock_dev_config cfg;
+	bool registered;
+};
+
+struct iommu_mock_env {
+	struct kunit *test;
+	struct list_head mocks;
+	struct list_head devs;
+	struct list_head undo;
+};
+
+static inline struct iommu_mock_dev *to_iommu_mock_dev(struct device *dev)
+{
+	return container_of(dev, struct iommu_mock_dev, dev);
+}
+
+static inline struct iommu_mock_domain *
+to_iommu_mock_domain(struct iommu_domain *domain)
+{
+	return container_of(domain, struct iommu_mock_domain, domain);
+}
+
+/* Suite .init for every suite using the mocks */
+int iommu_mock_test_init(struct kunit *test);
+
+struct iommu_mock *iommu_mock_add(struct kunit *test,
+				  const struct iommu_mock_config *cfg);
+struct iommu_mock_dev *iommu_mock_dev_add(struct kunit *test,
+					  struct iommu_mock *mock,
+					  const struct iommu_mock_dev_config *cfg);
+void iommu_mock_dev_remove(struct kunit *test, struct iommu_mock_dev *md);
+int iommu_mock_dev_probe(struct iommu_mock_dev *md);
+int iommu_mock_set_fwspec(struct device *dev, struct fwnode_handle *fwnode);
+
+/* Log queries; a NULL dev or domain matches any */
+unsigned int iommu_mock_count(struct iommu_mock *mock,
+			      enum iommu_mock_event_type type,
+			      struct device *dev, struct iommu_domain *domain);
+int iommu_mock_find(struct iommu_mock *mock, int from,
+		    enum iommu_mock_event_type type,
+		    struct device *dev, struct iommu_domain *domain);
+unsigned int iommu_mock_events(struct iommu_mock *mock,
+			       enum iommu_mock_event_type type,
+			       struct iommu_mock_event *out, unsigned int max);
+struct iommu_domain *iommu_mock_last_attached(struct iommu_mock *mock,
+					      struct device *dev);
+void iommu_mock_clear_log(struct iommu_mock *mock);
+
+/* Domains */
+struct iommu_domain *iommu_mock_paging_domain(struct kunit *test,
+					      struct device *dev);
+size_t iommu_mock_mapped_bytes(struct iommu_domain *domain);
+
+/*
+ * Core operations whose undo is queued as a deferred action, so that a
+ * failing case still hands the core back a clean group.  The explicit
+ * undo helpers run the queued action early.
+ */
+int iommu_mock_use_default_domain(struct kunit *test, struct device *dev);
+void iommu_mock_unuse_default_domain(struct kunit *test, struct device *dev);
+int iommu_mock_claim_group(struct kunit *test, struct iommu_group *group,
+			   void *owner);
+void iommu_mock_release_group(struct kunit *test, struct iommu_group *group);
+int iommu_mock_claim_device(struct kunit *test, struct device *dev,
+			    void *owner);
+void iommu_mock_release_device(struct kunit *test, struct device *dev);
+int iommu_mock_attach_device(struct kunit *test, struct iommu_domain *domain,
+			     struct device *dev);
+void iommu_mock_detach_device(struct kunit *test, struct iommu_domain *domain,
+			      struct device *dev);
+int iommu_mock_attach_group(struct kunit *test, struct iommu_domain *domain,
+			    struct iommu_group *group);
+int iommu_mock_replace_group(struct kunit *test, struct iommu_group *group,
+			     struct iommu_domain *domain);
+void iommu_mock_detach_group(struct kunit *test, struct iommu_group *group);
+int iommu_mock_attach_pasid(struct kunit *test, struct iommu_domain *domain,
+			    struct device *dev, ioasid_t pasid,
+			    struct iommu_attach_handle *handle);
+void iommu_mock_detach_pasid(struct kunit *test, struct iommu_domain *domain,
+			     struct device *dev, ioasid_t pasid);
+
+/* The group of a device, with the reference dropped at the end of the case */
+struct iommu_group *iommu_mock_group(struct kunit *test, struct device *dev);
+void iommu_mock_put_group(struct kunit *test, struct iommu_group *group);
+
+/* sysfs, through a private kernel mount: no userspace is running yet */
+ssize_t iommu_mock_sysfs_read(const char *path, char *buf, size_t len);
+ssize_t iommu_mock_sysfs_write(const char *path, const char *buf);
+
+/*
+ * The DMA domain type (IOMMU_DOMAIN_DMA or IOMMU_DOMAIN_DMA_FQ) that the
+ * system policy gives a driver which supports flush queues, read from the
+ * default domains the real IOMMU driver got for its PCI devices; 0 if no
+ * such device exists.
+ */
+unsigned int iommu_mock_policy_dma_type(void);
+
+/*
+ * iommu_kunit_expect_gap() - check a seed's behaviour that upstream's core
+ * is known to lack.
+ *
+ * The suite runs on upstream's 6.12 core until our core replaces it.  On our
+ * core (CONFIG_IOMMU_CORE_OURS) this is a plain expectation.  On upstream's
+ * the case is marked skipped with a reason starting with "XFAIL", which the
+ * summary counts as an expected failure, unless the case already failed for
+ * another reason (a skip must not hide that); and if upstream unexpectedly
+ * behaves as the seed wants, the case fails with "XPASS" so that the stale
+ * mark gets looked at.  Use it once per case, only for genuine seed gaps.
+ */
+static inline void iommu_kunit_expect_gap(struct kunit *test, bool ok,
+					  const char *reason)
+{
+	if (IS_ENABLED(CONFIG_IOMMU_CORE_OURS)) {
+		KUNIT_EXPECT_TRUE_MSG(test, ok, "%s", reason);
+		return;
+	}
+	if (ok)
+		KUNIT_FAIL(test, "XPASS upstream: %s", reason);
+	else if (READ_ONCE(test->status) != KUNIT_FAILURE)
+		kunit_mark_skipped(test, "XFAIL upstream: %s", reason);
+}
+
+#endif /* __IOMMU_TEST_MOCK_H */
