@@ -72,6 +72,7 @@ check:
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(MAKE) --no-print-directory tree || echo "FAIL setup: tree" >> $(RESULTS)/setup.results
 	-@$(MAKE) --no-print-directory kunit
+	-@$(MAKE) --no-print-directory e2e
 	@$(T)/summary.sh $(RESULTS)
 
 summary:

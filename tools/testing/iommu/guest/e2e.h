@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest side of the IOMMU end-to-end tests: shared declarations.
+ */
+#ifndef IOMMU_E2E_H
+#define IOMMU_E2E_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define E2E_DRIVER	"iommu_e2e"
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+
+/* edu BAR0 registers (QEMU hw/misc/edu.c) */
+#define EDU_REG_ID	0x00
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_CNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_DMA_RUN	0x1
+#define EDU_DMA_TO_RAM	0x2
+#define EDU_BUF_ADDR	0x40000
+#define EDU_BUF_SIZE	4096
+/*
+ * Bytes per transfer.  QEMU up to 7.2 rejects a transfer that ends at the
+ * end of the edu buffer, and aborts: stay clear of it.
+ */
+#define EDU_XFER	4032
+
+#define PAGE		4096UL
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#define BDF_LEN		16
+
+/* The edu devices the guest was booted with. */
+struct topo {
+	char single[BDF_LEN];		/* alone in its IOMMU group */
+	int single_group;
+	char shared[2][BDF_LEN];	/* two edu sharing one IOMMU group */
+	int shared_group;
+	char all[8][BDF_LEN];		/* every edu, to restore their state */
+	int nr_all;
+	char error[256];		/* why the topology is not usable */
+};
+
+/* util.c */
+extern char e2e_why[512];
+__printf(1, 2) int why(const char *fmt, ...);
+__printf(1, 2) void note(const char *fmt, ...);
+__printf(3, 4) void result(const char *name, bool pass, const char *fmt, ...);
+
+int sysfs_read(const char *path, char *buf, size_t size);
+int sysfs_write(const char *path, const char *val);
+int pci_driver(const char *bdf, char *drv, size_t size);
+int pci_group(const char *bdf);
+int group_devices(int group, char names[][BDF_LEN], int max);
+int pci_bind(const char *bdf, const char *drv);
+int pci_unbind(const char *bdf);
+void pci_release(const char *bdf);
+int topo_discover(struct topo *t);
+
+int kmsg_open(void);
+bool kmsg_wait(int fd, const char *needle, const char *needle2, int ms);
+int virt_to_phys(const void *va, uint64_t *phys);
+
+void fill(uint8_t *buf, size_t len, unsigned int seed);
+size_t compare(const uint8_t *want, const uint8_t *got, size_t len,
+	       size_t *first);
+size_t check_byte(const uint8_t *buf, size_t len, uint8_t val,
+		  size_t *first);
+int edu_dma(volatile uint8_t *bar, uint64_t src, uint64_t dst, uint64_t cnt,
+	    bool to_ram);
+void msleep(unsigned int ms);
+
+/* vfio.c */
+enum vfio_kind { VFIO_KIND_CONTAINER, VFIO_KIND_CDEV };
+
+struct iova_range {
+	uint64_t start;
+	uint64_t last;
+};
+
+struct vfio {
+	enum vfio_kind kind;
+	int container;
+	int group;
+	int iommufd;
+	int device;
+	uint32_t ioas;
+	volatile uint8_t *bar;
+	size_t bar_size;
+	struct iova_range ranges[16];
+	int nr_ranges;
+};
+
+const char *vfio_kind_name(enum vfio_kind kind);
+int vfio_own(struct vfio *v, enum vfio_kind kind, const char *bdf);
+int vfio_open(struct vfio *v, enum vfio_kind kind, const char *bdf);
+void vfio_close(struct vfio *v);
+int vfio_map(struct vfio *v, void *va, uint64_t iova, uint64_t len);
+int vfio_unmap(struct vfio *v, uint64_t iova, uint64_t len);
+bool vfio_iova_ok(struct vfio *v, uint64_t iova, uint64_t len);
+
+/* tests.c */
+struct test {
+	const char *name;
+	const char *results[3];		/* the result lines it must print */
+	void (*fn)(const struct topo *t);
+};
+
+extern const struct test tests[];
+extern const int nr_tests;
+
+#endif /* IOMMU_E2E_H */

@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest side of the IOMMU end-to-end tests: the tests.
+ *
+ * Every test starts with every edu unbound and without driver_override,
+ * and leaves them so (the runner restores that state after each test
+ * too), so tests run in any order.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "e2e.h"
+
+#define RT_SIZE		(4 * PAGE)	/* buffer mapped for a round trip */
+#define RT_SRC		0x800		/* source, crosses a page boundary */
+#define RT_DST		0x2400		/* destination, crosses one too */
+#define GUARD		0x5a
+#define VICTIM		0xa5
+
+/* The DMAR fault log is rate limited: 10 lines per 5 s, 2 per fault. */
+#define FAULT_STAMP	"/tmp/e2e-last-fault"
+#define FAULT_QUIET_MS	5500
+
+static const char *vfio_pci = "vfio-pci";
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/* Remember that the IOMMU just logged a fault. */
+static void fault_stamp(void)
+{
+	char val[32];
+	int fd;
+
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)now_ms());
+	fd = open(FAULT_STAMP, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		if (write(fd, val, strlen(val)) < 0)
+			note("write %s: %s", FAULT_STAMP, strerror(errno));
+		close(fd);
+	}
+}
+
+/*
+ * Wait until the fault log's rate limit is surely reset, so that the
+ * faults we are about to cause get logged.
+ */
+static void fault_quiesce(void)
+{
+	char val[32];
+	uint64_t last;
+
+	if (sysfs_read(FAULT_STAMP, val, sizeof(val)) <= 0)
+		return;
+	last = strtoull(val, NULL, 10);
+	if (now_ms() < last + FAULT_QUIET_MS)
+		msleep(last + FAULT_QUIET_MS - now_ms());
+}
+
+static void *alloc_locked(size_t size)
+{
+	void *buf;
+
+	buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (buf == MAP_FAILED)
+		return NULL;
+	if (mlock(buf, size)) {
+		munmap(buf, size);
+		return NULL;
+	}
+	return buf;
+}
+
+static void free_locked(void *buf, size_t size)
+{
+	if (buf)
+		munmap(buf, size);
+}
+
+/*
+ * Map a RT_SIZE buffer at @iova, DMA RAM -> edu from iova + RT_SRC, then
+ * edu -> RAM to iova + RT_DST, unmap, and check every byte: the copy, the
+ * source and the guard bytes around both.  Leaves the pattern of @seed in
+ * the edu buffer.
+ */
+static int round_trip(struct vfio *v, uint8_t *buf, uint64_t iova,
+		      unsigned int seed)
+{
+	uint8_t want[EDU_XFER];
+	size_t bad, first = 0;
+	int ret, ret2;
+
+	fill(want, sizeof(want), seed);
+	memset(buf, GUARD, RT_SIZE);
+	memcpy(buf + RT_SRC, want, sizeof(want));
+
+	if (vfio_map(v, buf, iova, RT_SIZE))
+		return -1;
+	ret = edu_dma(v->bar, iova + RT_SRC, EDU_BUF_ADDR, EDU_XFER,
+		      false);
+	if (!ret)
+		ret = edu_dma(v->bar, EDU_BUF_ADDR, iova + RT_DST,
+			      EDU_XFER, true);
+	ret2 = vfio_unmap(v, iova, RT_SIZE);
+	if (ret || ret2)
+		return -1;
+
+	bad = compare(want, buf + RT_DST, EDU_XFER, &first);
+	if (bad)
+		return why("IOVA %#llx: %zu of %d bytes differ, first at +%zu (%#x, want %#x)",
+			   (unsigned long long)iova, bad, EDU_XFER, first,
+			   buf[RT_DST + first], want[first]);
+	if (check_byte(buf, RT_SRC, GUARD, &first) ||
+	    compare(want, buf + RT_SRC, EDU_XFER, &first) ||
+	    check_byte(buf + RT_SRC + EDU_XFER,
+		       RT_DST - RT_SRC - EDU_XFER, GUARD, &first) ||
+	    check_byte(buf + RT_DST + EDU_XFER,
+		       RT_SIZE - RT_DST - EDU_XFER, GUARD, &first))
+		return why("IOVA %#llx: bytes outside the transfer changed",
+			   (unsigned long long)iova);
+	return 0;
+}
+
+/* "Request device [00:03.0] fault addr 0x1000 [" of a DMAR fault line. */
+static void fault_needle(char *buf, size_t size, const char *bdf,
+			 uint64_t addr)
+{
+	snprintf(buf, size, "Request device [%s] fault addr 0x%llx [",
+		 strchr(bdf, ':') + 1, (unsigned long long)addr);
+}
+
+static bool driver_is(const char *bdf, const char *drv)
+{
+	char cur[64];
+
+	return !pci_driver(bdf, cur, sizeof(cur)) && !strcmp(cur, drv);
+}
+
+/* edu <-> RAM round trips through VFIO at IOVAs all over the space. */
+static void test_round_trip(const struct topo *t, enum vfio_kind kind,
+			    const char *name)
+{
+	uint64_t iovas[4] = { 0x100000, 0x80000000, 0x123456000 };
+	char list[128] = "";
+	uint8_t *buf = NULL;
+	struct vfio v;
+	uint64_t top;
+	int ret, i;
+
+	ret = pci_bind(t->single, vfio_pci);
+	if (ret) {
+		result(name, false, "bind %s to vfio-pci: %s", t->single,
+		       strerror(-ret));
+		goto out;
+	}
+	if (vfio_open(&v, kind, t->single)) {
+		result(name, false, "%s", e2e_why);
+		goto out;
+	}
+	/* Last 1 MiB of the aperture, within the edu's 40-bit DMA mask. */
+	top = v.ranges[v.nr_ranges - 1].last + 1;
+	if (!top || top > 1ULL << 40)
+		top = 1ULL << 40;
+	iovas[3] = top - 0x100000;
+
+	buf = alloc_locked(RT_SIZE);
+	if (!buf) {
+		result(name, false, "buffer: %s", strerror(errno));
+		goto close;
+	}
+	for (i = 0; i < 4; i++) {
+		if (!vfio_iova_ok(&v, iovas[i], RT_SIZE)) {
+			result(name, false, "IOVA %#llx is outside the usable ranges",
+			       (unsigned long long)iovas[i]);
+			goto close;
+		}
+		if (round_trip(&v, buf, iovas[i], 0x10 + i)) {
+			result(name, false, "%s", e2e_why);
+			goto close;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s%#llx", i ? " " : "", (unsigned long long)iovas[i]);
+	}
+	result(name, true, "%s on %s: %d bytes RAM->edu->RAM at IOVA %s, every byte matches",
+	       vfio_kind_name(kind), t->single, EDU_XFER, list);
+close:
+	vfio_close(&v);
+out:
+	free_locked(buf, RT_SIZE);
+	pci_release(t->single);
+}
+
+static void test_vfio_container(const struct topo *t)
+{
+	test_round_trip(t, VFIO_KIND_CONTAINER, "vfio-container");
+}
+
+static void test_vfio_cdev(const struct topo *t)
+{
+	test_round_trip(t, VFIO_KIND_CDEV, "vfio-cdev");
+}
+
+/*
+ * edu -> RAM to IOVAs that are not mapped: one never mapped and equal to
+ * the physical address of a page we own, one just unmapped (its IOTLB
+ * entry must be gone).  Neither page may change, and the IOMMU must log
+ * a DMAR fault for each.
+ */
+static int unmapped(struct vfio *v, const struct topo *t, uint8_t *buf,
+		    uint8_t *victim, char *detail, size_t size)
+{
+	const uint64_t iova_a = 0x123456000, iova_b = 0x80000000;
+	uint8_t want[EDU_XFER];
+	uint64_t phys, phys2;
+	size_t bad, first = 0;
+	char needle[96];
+	int kmsg, ret;
+
+	memset(victim, VICTIM, PAGE);
+	if (virt_to_phys(victim, &phys))
+		return -1;
+	if (phys < iova_a + RT_SIZE && phys + PAGE > iova_a)
+		return why("page at %#llx collides with our IOVA",
+			   (unsigned long long)phys);
+	if (!vfio_iova_ok(v, phys, PAGE))
+		return why("physical address %#llx is not a usable IOVA",
+			   (unsigned long long)phys);
+
+	/* The device works in this setup, and holds a known pattern. */
+	if (round_trip(v, buf, iova_a, 0x61))
+		return -1;
+	fill(want, sizeof(want), 0x61);
+
+	kmsg = kmsg_open();
+	if (kmsg < 0)
+		return -1;
+	fault_quiesce();
+
+	/* 1. An IOVA never mapped, equal to our page's physical address. */
+	ret = edu_dma(v->bar, EDU_BUF_ADDR, phys, EDU_XFER, true);
+	fault_stamp();
+	if (ret)
+		goto out;
+	if (virt_to_phys(victim, &phys2) || phys2 != phys) {
+		ret = why("our page moved (%#llx -> %#llx)",
+			  (unsigned long long)phys, (unsigned long long)phys2);
+		goto out;
+	}
+	bad = check_byte(victim, PAGE, VICTIM, &first);
+	if (bad) {
+		ret = why("DMA to unmapped IOVA %#llx (our page's physical address) changed %zu bytes of the page",
+			  (unsigned long long)phys, bad);
+		goto out;
+	}
+	fault_needle(needle, sizeof(needle), t->single, phys);
+	if (!kmsg_wait(kmsg, "DMA Write", needle, 3000)) {
+		ret = why("no DMAR fault logged for unmapped IOVA %#llx",
+			  (unsigned long long)phys);
+		goto out;
+	}
+
+	/* 2. An IOVA that was mapped and reached RAM, then unmapped. */
+	memset(buf, VICTIM, RT_SIZE);
+	ret = vfio_map(v, buf, iova_b, RT_SIZE);
+	if (ret)
+		goto out;
+	ret = edu_dma(v->bar, EDU_BUF_ADDR, iova_b + PAGE, EDU_XFER, true);
+	if (!ret && compare(want, buf + PAGE, EDU_XFER, &first))
+		ret = why("DMA to mapped IOVA %#llx did not arrive",
+			  (unsigned long long)iova_b + PAGE);
+	if (ret) {
+		vfio_unmap(v, iova_b, RT_SIZE);
+		goto out;
+	}
+	memset(buf, VICTIM, RT_SIZE);
+	ret = vfio_unmap(v, iova_b, RT_SIZE);
+	if (ret)
+		goto out;
+	ret = edu_dma(v->bar, EDU_BUF_ADDR, iova_b + PAGE, EDU_XFER, true);
+	fault_stamp();
+	if (ret)
+		goto out;
+	bad = check_byte(buf, RT_SIZE, VICTIM, &first);
+	if (bad) {
+		ret = why("DMA to just unmapped IOVA %#llx changed %zu bytes of the old page",
+			  (unsigned long long)iova_b + PAGE, bad);
+		goto out;
+	}
+	fault_needle(needle, sizeof(needle), t->single, iova_b + PAGE);
+	if (!kmsg_wait(kmsg, "DMA Write", needle, 3000)) {
+		ret = why("no DMAR fault logged for unmapped IOVA %#llx",
+			  (unsigned long long)iova_b + PAGE);
+		goto out;
+	}
+	snprintf(detail, size,
+		 "%s on %s: writes to never-mapped IOVA %#llx (= our page's physical address) and to just-unmapped IOVA %#llx blocked and logged as DMAR faults",
+		 vfio_kind_name(v->kind), t->single, (unsigned long long)phys,
+		 (unsigned long long)iova_b + PAGE);
+out:
+	close(kmsg);
+	return ret;
+}
+
+static void test_unmapped(const struct topo *t, enum vfio_kind kind,
+			  const char *name)
+{
+	uint8_t *buf = NULL, *victim = NULL;
+	char detail[512];
+	struct vfio v;
+	int ret;
+
+	ret = pci_bind(t->single, vfio_pci);
+	if (ret) {
+		result(name, false, "bind %s to vfio-pci: %s", t->single,
+		       strerror(-ret));
+		goto out;
+	}
+	if (vfio_open(&v, kind, t->single)) {
+		result(name, false, "%s", e2e_why);
+		goto out;
+	}
+	buf = alloc_locked(RT_SIZE);
+	victim = alloc_locked(PAGE);
+	if (!buf || !victim)
+		result(name, false, "buffers: %s", strerror(errno));
+	else if (unmapped(&v, t, buf, victim, detail, sizeof(detail)))
+		result(name, false, "%s", e2e_why);
+	else
+		result(name, true, "%s", detail);
+	vfio_close(&v);
+out:
+	free_locked(victim, PAGE);
+	free_locked(buf, RT_SIZE);
+	pci_release(t->single);
+}
+
+static void test_unmapped_container(const struct topo *t)
+{
+	test_unmapped(t, VFIO_KIND_CONTAINER, "unmapped-dma-container");
+}
+
+static void test_unmapped_cdev(const struct topo *t)
+{
+	test_unmapped(t, VFIO_KIND_CDEV, "unmapped-dma-cdev");
+}
+
+/*
+ * While VFIO owns the shared group through one edu, binding a kernel
+ * driver that uses the DMA API to the other edu must fail with -EBUSY;
+ * once VFIO lets go it must succeed.
+ */
+static void test_ownership(const struct topo *t, enum vfio_kind kind,
+			   const char *name)
+{
+	const char *a = t->shared[0], *b = t->shared[1];
+	struct vfio v;
+	int ret;
+
+	ret = pci_bind(a, vfio_pci);
+	if (ret) {
+		result(name, false, "bind %s to vfio-pci: %s", a,
+		       strerror(-ret));
+		goto out;
+	}
+	if (vfio_own(&v, kind, a)) {
+		result(name, false, "%s", e2e_why);
+		goto out;
+	}
+	ret = pci_bind(b, E2E_DRIVER);
+	if (ret != -EBUSY || driver_is(b, E2E_DRIVER)) {
+		vfio_close(&v);
+		result(name, false, "binding %s to %s while VFIO owns group %d: %s, expected EBUSY",
+		       b, E2E_DRIVER, t->shared_group,
+		       ret ? strerror(-ret) : "bound");
+		goto out;
+	}
+	vfio_close(&v);
+
+	ret = pci_bind(b, E2E_DRIVER);
+	if (ret || !driver_is(b, E2E_DRIVER)) {
+		result(name, false, "binding %s to %s after VFIO closed group %d: %s",
+		       b, E2E_DRIVER, t->shared_group,
+		       ret ? strerror(-ret) : "not bound");
+		goto out;
+	}
+	result(name, true, "%s: %s refused (EBUSY) while %s owned group %d, bound after release",
+	       vfio_kind_name(kind), b, a, t->shared_group);
+out:
+	pci_release(b);
+	pci_release(a);
+}
+
+static void test_ownership_container(const struct topo *t)
+{
+	test_ownership(t, VFIO_KIND_CONTAINER, "ownership-container");
+}
+
+static void test_ownership_cdev(const struct topo *t)
+{
+	test_ownership(t, VFIO_KIND_CDEV, "ownership-cdev");
+}
+
+/*
+ * Bind the module to @bdf and turn the lines of its e2e_results
+ * ("PASS <check>: <detail>") into our results, "module-<check>".
+ */
+static void module_checks(const char *bdf, const char *const *checks, int n)
+{
+	char path[PATH_MAX], buf[2048], name[64], *line, *save;
+	bool seen[4] = { false };
+	int ret, i;
+
+	ret = pci_bind(bdf, E2E_DRIVER);
+	if (ret) {
+		for (i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "module-%s", checks[i]);
+			result(name, false, "bind %s to %s: %s", bdf,
+			       E2E_DRIVER, strerror(-ret));
+		}
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/e2e_results",
+		 bdf);
+	if (sysfs_read(path, buf, sizeof(buf)) < 0)
+		buf[0] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char verdict[8], check[64];
+		int off = 0;
+
+		if (sscanf(line, "%7s %63[^:]: %n", verdict, check, &off) < 2 ||
+		    !off)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (seen[i] || strcmp(check, checks[i]))
+				continue;
+			seen[i] = true;
+			snprintf(name, sizeof(name), "module-%s", checks[i]);
+			result(name, !strcmp(verdict, "PASS"), "%s: %s", bdf,
+			       line + off);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (seen[i])
+			continue;
+		snprintf(name, sizeof(name), "module-%s", checks[i]);
+		result(name, false, "%s reported nothing for %s on %s",
+		       E2E_DRIVER, checks[i], bdf);
+	}
+out:
+	pci_release(bdf);
+}
+
+static void test_module(const struct topo *t)
+{
+	static const char *const checks[] = { "dma-api", "paging-domain" };
+
+	module_checks(t->single, checks, 2);
+	/* paging-domain ends with a DMA to an unmapped IOVA. */
+	fault_stamp();
+}
+
+static void test_module_shared(const struct topo *t)
+{
+	static const char *const checks[] = { "attach-shared" };
+
+	module_checks(t->shared[0], checks, 1);
+}
+
+/* The guest has the devices the tests need, and nothing grabbed them. */
+static void test_topology(const struct topo *t)
+{
+	char members[16][BDF_LEN], path[PATH_MAX], type[32] = "?";
+	int n, i;
+
+	if (t->error[0]) {
+		result("topology", false, "%s", t->error);
+		return;
+	}
+	for (i = 0; i < t->nr_all; i++) {
+		char drv[64];
+
+		if (!pci_driver(t->all[i], drv, sizeof(drv)) && drv[0]) {
+			result("topology", false, "%s is bound to %s at start",
+			       t->all[i], drv);
+			return;
+		}
+	}
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/type",
+		 t->single_group);
+	sysfs_read(path, type, sizeof(type));
+	if (strcmp(type, "DMA") && strcmp(type, "DMA-FQ")) {
+		result("topology", false, "group %d of %s has domain type %s, not DMA/DMA-FQ",
+		       t->single_group, t->single, type);
+		return;
+	}
+	n = group_devices(t->shared_group, members, 16);
+	result("topology", true, "%s alone in group %d (%s); %s and %s share group %d (%d devices)",
+	       t->single, t->single_group, type, t->shared[0], t->shared[1],
+	       t->shared_group, n);
+}
+
+const struct test tests[] = {
+	{ "topology", { "topology" }, test_topology },
+	{ "vfio-container", { "vfio-container" }, test_vfio_container },
+	{ "vfio-cdev", { "vfio-cdev" }, test_vfio_cdev },
+	{ "unmapped-dma-container", { "unmapped-dma-container" },
+	  test_unmapped_container },
+	{ "unmapped-dma-cdev", { "unmapped-dma-cdev" }, test_unmapped_cdev },
+	{ "ownership-container", { "ownership-container" },
+	  test_ownership_container },
+	{ "ownership-cdev", { "ownership-cdev" }, test_ownership_cdev },
+	{ "module", { "module-dma-api", "module-paging-domain" },
+	  test_module },
+	{ "module-shared", { "module-attach-shared" }, test_module_shared },
+};
+
+const int nr_tests = ARRAY_SIZE(tests);
