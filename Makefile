@@ -6,13 +6,18 @@
 #
 #   make run      boot the patched kernel and print the guest report
 #   make shell    boot it with an interactive shell on the console
-#   make check    every test; the last line is "N passed, N failed"
+#   make check    every test on both cores, the quality gates and the
+#                 export comparison; the last line is "N passed, N failed"
 #   make kunit    only the KUnit conformance suite
 #   make e2e      only the end-to-end tests
+#   make gates    checkpatch --strict, kernel-doc and sparse on our sources
 #
-# CORE selects the IOMMU core the kernel is built with.
+# CORE=ours (default) or CORE=upstream selects the IOMMU core the kernel is
+# built with; each has its own O= directory, build/x86_64-<core>.
 
-CORE	?= upstream
+CORES	:= ours upstream
+CORE	?= ours
+CORE_SYM = $(if $(filter ours,$(CORE)),OURS,$(if $(filter upstream,$(CORE)),UPSTREAM,$(error CORE must be ours or upstream)))
 JOBS	?= $(shell nproc)
 TOP	:= $(CURDIR)
 BUILD	:= $(TOP)/build
@@ -28,13 +33,14 @@ KUNIT	:= cd $(SRC) && python3 tools/testing/kunit/kunit.py
 KUNIT_ARGS = --arch=x86_64 --build_dir=$(KDIR) --jobs=$(JOBS) \
 	$(addprefix --kunitconfig=,$(KUNITCONFIGS)) \
 	--qemu_config=$(T)/qemu_configs/x86_64_vtd.py \
-	--make_options='CC=ccache gcc'
+	--make_options='CC=ccache gcc' \
+	--kconfig_add=CONFIG_IOMMU_CORE_$(CORE_SYM)=y
 
 DEBS := linux-source-6.12 qemu-system-x86 busybox-static build-essential \
 	flex bison bc cpio kmod libelf-dev libssl-dev python3 rsync xz-utils \
 	sparse coccinelle ccache
 
-.PHONY: all deps tree kernel kunit e2e check run shell summary clean
+.PHONY: all deps tree kernel kunit e2e check gates run shell summary clean
 
 all: check
 
@@ -68,12 +74,24 @@ run: kernel
 shell: kernel
 	@$(T)/run-e2e.sh --kdir $(KDIR) --src $(SRC) --out $(BUILD)/shell-$(CORE) --mode shell
 
+# Both cores, the whole suite and every end-to-end test on each; then the
+# quality gates on our sources.
 check:
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(MAKE) --no-print-directory tree || echo "FAIL setup: tree" >> $(RESULTS)/setup.results
-	-@$(MAKE) --no-print-directory kunit
-	-@$(MAKE) --no-print-directory e2e
+	-@for c in $(CORES); do \
+		$(MAKE) --no-print-directory kunit CORE=$$c; \
+		$(MAKE) --no-print-directory e2e CORE=$$c; \
+	done
+	-@$(MAKE) --no-print-directory gates
+	-@$(T)/compare-exports.sh $(BUILD)/x86_64-upstream $(BUILD)/x86_64-ours \
+		$(RESULTS)/exports
 	@$(T)/summary.sh $(RESULTS)
+
+gates:
+	@$(MAKE) --no-print-directory kernel CORE=ours
+	@mkdir -p $(RESULTS)
+	@$(T)/run-gates.sh $(TOP) $(SRC) $(BUILD)/x86_64-ours $(RESULTS)/gates
 
 summary:
 	@$(T)/summary.sh $(RESULTS)

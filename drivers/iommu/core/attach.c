@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The one place a group changes domain.
+ *
+ * iommu_grp_set_domain() is the only caller of a driver's attach_dev() for a
+ * group's devices, iommu_deferred_attach() aside, which completes an attach
+ * that set_domain() held back.  Everything else here is a policy check in
+ * front of it.  There is no detach: leaving a domain is attaching another
+ * one, the core's default or blocking domain when nobody chose any.
+ *
+ * Invariants, under the group mutex:
+ *  - Every member of a group is attached to iommu_group::domain, except
+ *    members whose attach is deferred (dev_iommu::attach_deferred).
+ *  - A member is only ever deferred while the group's domain is its default
+ *    domain.  Its first real attach, to whatever domain, ends the deferral
+ *    for good: the hardware then follows our tables (seed 000).
+ *  - iommu_group::domain changes only once every member followed it, and a
+ *    failed change leaves every member where it was.
+ */
+
+#include <linux/bug.h>
+#include <linux/cleanup.h>
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/export.h>
+#include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <trace/events/iommu.h>
+
+#include "core.h"
+
+/*
+ * Attach @dev to @domain in the hardware, deferred or not.  The attach may
+ * fail: -EINVAL tells the caller the domain does not suit the device.
+ */
+static int grp_dev_attach_now(struct device *dev, struct iommu_domain *domain)
+{
+	const struct iommu_domain_ops *ops = domain->ops;
+	int ret = ops->attach_dev ? ops->attach_dev(domain, dev) : -ENODEV;
+
+	if (!ret) {
+		trace_attach_device_to_domain(dev);
+		/* The hardware follows our tables now: nothing left to defer */
+		dev->iommu->attach_deferred = 0;
+	}
+	return ret;
+}
+
+static bool grp_domain_blocks_all(struct iommu_group *group,
+				  struct iommu_domain *domain)
+{
+	return domain->type == IOMMU_DOMAIN_BLOCKED ||
+	       domain == group->blocking_domain;
+}
+
+/* Move member @dev of @group to @domain, or leave it deferred */
+static int grp_dev_move(struct iommu_group *group, struct device *dev,
+			struct iommu_domain *domain)
+{
+	if (!iommu_dev_has_iommu(dev))
+		return -ENODEV;
+
+	/*
+	 * Firmware DMA into an IOMMU_RESV_DIRECT region may go on at any time:
+	 * a domain without the 1:1 mapping would break the platform.  This
+	 * keeps such devices away from VFIO and iommufd as well.
+	 */
+	if (dev->iommu->require_direct && grp_domain_blocks_all(group, domain)) {
+		dev_warn(dev,
+			 "Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping. Contact your platform vendor.\n");
+		return -EINVAL;
+	}
+
+	/*
+	 * Seed 000: the DMA that a previous kernel left running goes through
+	 * its tables until the driver takes over, so only the default domain
+	 * waits; any other domain is a deliberate choice and attaches at once.
+	 */
+	if (dev->iommu->attach_deferred && domain == group->default_domain)
+		return 0;
+	return grp_dev_attach_now(dev, domain);
+}
+
+/*
+ * Last resort after a driver refused a domain the core cannot do without:
+ * leaving @dev on a domain that is about to be freed would be worse than
+ * blocking its DMA.
+ */
+static void grp_dev_block(struct iommu_group *group, struct device *dev,
+			  struct iommu_domain *refused)
+{
+	struct iommu_domain *blocking = iommu_dom_get_blocking(group);
+
+	if (IS_ERR(blocking) || blocking == refused ||
+	    grp_dev_attach_now(dev, blocking))
+		dev_err(dev, "IOMMU driver refused the blocking domain as well\n");
+}
+
+/* Undo the move of @dev during a failed switch away from @prev */
+static void grp_dev_restore(struct iommu_group *group, struct device *dev,
+			    struct iommu_domain *prev)
+{
+	int ret;
+
+	/* The switch left it deferred: its hardware was never touched */
+	if (dev->iommu->attach_deferred)
+		return;
+	if (prev) {
+		ret = grp_dev_attach_now(dev, prev);
+		if (!ret)
+			return;
+		/* A well behaved driver takes back a domain it just held */
+		dev_WARN(dev, "IOMMU driver refused to return to its domain: %d\n",
+			 ret);
+	}
+	grp_dev_block(group, dev, prev);
+}
+
+/**
+ * iommu_grp_set_domain() - move every device of a group to a domain
+ * @group: the group
+ * @domain: the domain to move to
+ * @flags: IOMMU_SET_MUST_SUCCEED for a return to a core domain
+ *
+ * Members move one at a time: meanwhile DMA may be translated by either the
+ * old or the new domain, or dropped, never anything else.  A member whose
+ * attach is deferred stays so when @domain is the default domain.
+ *
+ * When a member refuses @domain, the members moved already go back to the
+ * group's current domain and the group stays there.  With
+ * IOMMU_SET_MUST_SUCCEED there is nothing to go back to: the member that
+ * refused is put on the blocking domain, with a warning, and the others
+ * move on.
+ *
+ * Context: group mutex held.
+ * Return: 0 once the group is on @domain; otherwise the first errno, the
+ * group being on its previous domain, or on @domain (with the refusing
+ * members blocked) for IOMMU_SET_MUST_SUCCEED.
+ */
+int iommu_grp_set_domain(struct iommu_group *group, struct iommu_domain *domain,
+			 unsigned int flags)
+{
+	struct iommu_domain *prev = group->domain;
+	struct group_device *gdev, *failed;
+	int first_err = 0;
+	int ret;
+
+	iommu_grp_assert_locked(group);
+	if (WARN_ON(!domain))
+		return -EINVAL;
+	if (domain == prev)
+		return 0;
+
+	for_each_group_device(group, gdev) {
+		ret = grp_dev_move(group, gdev->dev, domain);
+		if (!ret)
+			continue;
+		if (!(flags & IOMMU_SET_MUST_SUCCEED)) {
+			failed = gdev;
+			goto err_undo;
+		}
+		dev_WARN(gdev->dev, "IOMMU driver refused a core domain: %d\n",
+			 ret);
+		grp_dev_block(group, gdev->dev, domain);
+		first_err = first_err ?: ret;
+	}
+
+	/* Lockless readers see the new domain only once it is in place */
+	WRITE_ONCE(group->domain, domain);
+	return first_err;
+
+err_undo:
+	for_each_group_device(group, gdev) {
+		if (gdev == failed)
+			break;
+		grp_dev_restore(group, gdev->dev, prev);
+	}
+	return ret;
+}
+
+/**
+ * iommu_grp_attach_new_member() - bring a new member onto the group's domain
+ * @group: the group @dev has just been added to
+ * @dev: the new member
+ *
+ * The member's direct regions are mapped into the group's default domain
+ * first, then it is attached to the group's current domain (or left deferred
+ * if that is the default domain and its driver asked for it).  Nothing is
+ * attached while the group has no domain yet: its default domain is then set
+ * up with the member already in, by iommu_dom_setup_default().
+ *
+ * Context: group mutex held, @dev on the group's member list.
+ * Return: 0, or the errno of the attach; the caller takes @dev out again.
+ */
+int iommu_grp_attach_new_member(struct iommu_group *group, struct device *dev)
+{
+	iommu_grp_assert_locked(group);
+
+	/* A failure here only costs firmware DMA continuity: go on */
+	if (group->default_domain &&
+	    iommu_dom_map_direct(group->default_domain, dev))
+		dev_warn(dev, "IOMMU driver could not map the firmware's direct regions\n");
+
+	if (!group->domain)
+		return 0;
+	return grp_dev_move(group, dev, group->domain);
+}
+
+/**
+ * iommu_grp_core_domain() - where the core puts a group nobody chose for
+ * @group: the group
+ *
+ * Context: group mutex held.
+ * Return: the blocking domain while a private owner holds the group, the
+ * default domain otherwise.
+ */
+struct iommu_domain *iommu_grp_core_domain(struct iommu_group *group)
+{
+	iommu_grp_assert_locked(group);
+	if (group->owner_state == IOMMU_OWNER_CLAIMED)
+		return group->blocking_domain;
+	return group->default_domain;
+}
+
+/*
+ * Attach @domain, a domain of the caller's own, to @group.  One such domain
+ * at a time: swapping it for another is iommu_group_replace_domain()'s job.
+ */
+static int grp_attach_private(struct iommu_group *group,
+			      struct iommu_domain *domain)
+{
+	struct iommu_domain *cur = group->domain;
+	struct device *dev;
+
+	iommu_grp_assert_locked(group);
+	if (cur && cur != group->default_domain && cur != group->blocking_domain)
+		return -EBUSY;
+	if (list_empty(&group->devices))
+		return -ENODEV;
+
+	/* Domains of another IOMMU driver mean nothing to ours */
+	dev = iommu_grp_first_dev(group);
+	if (!iommu_dev_has_iommu(dev) || domain->owner != dev_iommu_ops(dev))
+		return -EINVAL;
+	return iommu_grp_set_domain(group, domain, 0);
+}
+
+/* Back to the core's domain, from @domain which the caller believes current */
+static void grp_detach_private(struct iommu_group *group,
+			       struct iommu_domain *domain)
+{
+	iommu_grp_assert_locked(group);
+	WARN_ON(domain != group->domain);
+	iommu_grp_set_domain(group, iommu_grp_core_domain(group),
+			     IOMMU_SET_MUST_SUCCEED);
+}
+
+/**
+ * iommu_attach_device() - attach a domain of the caller's own to a device
+ * @domain: a paging domain allocated for @dev's IOMMU
+ * @dev: a device alone in its IOMMU group
+ *
+ * For a device's driver that manages its IOVA space itself.  Drivers do not
+ * deal with groups, so a device sharing its group with others cannot be
+ * attached this way.  This does not claim DMA ownership: a bound driver may
+ * use it.
+ *
+ * Return: 0; -ENODEV if @dev has no group; -EINVAL if it shares its group,
+ * or @domain belongs to another IOMMU driver, or the driver found @domain
+ * unsuitable (another domain may then work); -EBUSY if the group is on a
+ * domain of somebody else's.
+ */
+int iommu_attach_device(struct iommu_domain *domain, struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+
+	if (!group)
+		return -ENODEV;
+
+	guard(mutex)(&group->mutex);
+	return iommu_grp_is_singleton(group) ?
+	       grp_attach_private(group, domain) : -EINVAL;
+}
+EXPORT_SYMBOL_GPL(iommu_attach_device);
+
+/**
+ * iommu_detach_device() - return a device from its driver's own domain
+ * @domain: the domain iommu_attach_device() attached
+ * @dev: the device
+ *
+ * The device goes back to the domain the core keeps it in: its default
+ * domain, or the blocking domain while the group is claimed.
+ */
+void iommu_detach_device(struct iommu_domain *domain, struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+
+	if (group) {
+		guard(mutex)(&group->mutex);
+		/* A shared group never took the domain in the first place */
+		if (!WARN_ON(!iommu_grp_is_singleton(group)))
+			grp_detach_private(group, domain);
+	}
+}
+EXPORT_SYMBOL_GPL(iommu_detach_device);
+
+/**
+ * iommu_get_domain_for_dev() - the domain a device is attached to
+ * @dev: a device probed by an IOMMU driver, or any other device
+ *
+ * Lockless: the answer may be stale unless the caller keeps the group from
+ * changing domain (as a bound driver does for its own device).
+ *
+ * Return: the current domain of @dev's group, NULL without one.
+ */
+struct iommu_domain *iommu_get_domain_for_dev(struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+
+	return group ? READ_ONCE(group->domain) : NULL;
+}
+EXPORT_SYMBOL_GPL(iommu_get_domain_for_dev);
+
+/**
+ * iommu_attach_group() - attach a domain to every device of a group
+ * @domain: a paging domain allocated for the group's IOMMU
+ * @group: the group, claimed by the caller (iommu_group_claim_dma_owner())
+ *
+ * For VFIO, which owns whole groups.
+ *
+ * Return: 0; -EBUSY if the group is on another private domain; -EINVAL if
+ * @domain belongs to another IOMMU driver or a device refused it; another
+ * errno from the driver.  On failure the group stays where it was.
+ */
+int iommu_attach_group(struct iommu_domain *domain, struct iommu_group *group)
+{
+	guard(mutex)(&group->mutex);
+	return grp_attach_private(group, domain);
+}
+EXPORT_SYMBOL_GPL(iommu_attach_group);
+
+/**
+ * iommu_detach_group() - take a group off its private domain
+ * @domain: the domain iommu_attach_group() attached
+ * @group: the group
+ *
+ * The group returns to the blocking domain while still claimed, to its
+ * default domain otherwise.
+ */
+void iommu_detach_group(struct iommu_domain *domain, struct iommu_group *group)
+{
+	guard(mutex)(&group->mutex);
+	grp_detach_private(group, domain);
+}
+EXPORT_SYMBOL_GPL(iommu_detach_group);
+
+/**
+ * iommu_group_replace_domain() - switch a group straight to another domain
+ * @group: a group claimed by the caller
+ * @new_domain: the domain to switch to
+ *
+ * For iommufd: the group goes from its current domain to @new_domain
+ * without passing through the blocking domain.  From a core domain this is
+ * iommu_attach_group() without its checks.
+ *
+ * Return: 0, -EINVAL for a NULL @new_domain, or the errno of the attach, the
+ * group then staying on its current domain.
+ */
+int iommu_group_replace_domain(struct iommu_group *group,
+			       struct iommu_domain *new_domain)
+{
+	if (!new_domain)
+		return -EINVAL;
+
+	guard(mutex)(&group->mutex);
+	return iommu_grp_set_domain(group, new_domain, 0);
+}
+EXPORT_SYMBOL_NS_GPL(iommu_group_replace_domain, IOMMUFD_INTERNAL);
+
+/**
+ * iommu_deferred_attach() - complete the deferred attach of a device
+ * @dev: a device using the DMA API
+ * @domain: its DMA domain, the group's current (default) domain
+ *
+ * The DMA API calls this before it maps anything for @dev: the driver has
+ * taken over the device by then, so the default domain may replace the
+ * tables a previous kernel left in use.  The attach happens once; later
+ * calls return at once without taking any lock.  The first call must come
+ * from a context that may sleep (as the driver's attach_dev() may).
+ *
+ * Return: 0, or the errno of the attach.
+ */
+int iommu_deferred_attach(struct device *dev, struct iommu_domain *domain)
+{
+	struct iommu_group *group = dev->iommu_group;
+
+	/*
+	 * Unlocked peek: once @dev is in its group the flag only goes from set
+	 * to clear, under the group mutex, and it is checked again below.
+	 */
+	if (!group || !dev->iommu || !dev->iommu->attach_deferred)
+		return 0;
+
+	guard(mutex)(&group->mutex);
+	if (!dev->iommu->attach_deferred)
+		return 0;
+	/* Deferred devices only exist in a group on its default domain */
+	if (WARN_ON(domain != group->domain))
+		return -EINVAL;
+	return grp_dev_attach_now(dev, domain);
+}

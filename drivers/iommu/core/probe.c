@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Probe and release of the devices an IOMMU translates.
+ *
+ * A device is probed when it appears on a bus the core watches, when an
+ * IOMMU instance is registered (every device of those buses), and again
+ * from of_iommu/ACPI once its fwspec exists.  A probe is all or nothing:
+ * either the device ends up with its instance, its group and the group's
+ * domain, or everything it touched is as it was and dev->iommu is gone, so
+ * that a later attempt starts from scratch (firmware code rebuilds the
+ * fwspec then).  A release is the exact reverse of a probe.
+ */
+#define pr_fmt(fmt) "iommu: " fmt
+
+#include <linux/device.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/overflow.h>
+#include <linux/pci.h>
+#include <linux/pci-ats.h>
+#include <linux/property.h>
+#include <linux/slab.h>
+
+#include "../dma-iommu.h"
+#include "core.h"
+
+/*
+ * Serialises the probe and release of every device with each other, with
+ * the firmware code that builds fwspecs (of_iommu, ACPI IORT/VIOT, drivers'
+ * of_xlate()) and with registry changes.  dev->iommu, its fwspec and
+ * dev->iommu_group of a device that has an IOMMU only change under it, and
+ * so does the registry (see registry.c).  Taken before any group mutex.
+ */
+DEFINE_MUTEX(iommu_probe_device_lock);
+
+struct dev_iommu *iommu_dev_get_param(struct device *dev)
+{
+	lockdep_assert_held(&iommu_probe_device_lock);
+
+	if (!dev->iommu) {
+		struct dev_iommu *fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
+
+		if (fresh) {
+			mutex_init(&fresh->lock);
+			dev->iommu = fresh;
+		}
+	}
+	return dev->iommu;
+}
+
+/* Drop dev->iommu with the fwspec in it.  Probe lock held. */
+void dev_iommu_free(struct device *dev)
+{
+	struct dev_iommu *param = dev->iommu;
+
+	iommu_fwspec_free(dev);
+	dev->iommu = NULL;
+	mutex_destroy(&param->lock);
+	kfree(param);
+}
+
+/**
+ * dev_iommu_priv_set() - attach IOMMU driver data to a device
+ * @dev: a device whose dev->iommu exists
+ * @priv: the driver's data, read back with dev_iommu_priv_get()
+ *
+ * Context: from the driver's probe_device(), release_device() or
+ * of_xlate(), under iommu_probe_device_lock.  FSL PAMU alone sets it from
+ * its attach path, and is let off the check.
+ */
+void dev_iommu_priv_set(struct device *dev, void *priv)
+{
+	if (!IS_ENABLED(CONFIG_FSL_PAMU))
+		lockdep_assert_held(&iommu_probe_device_lock);
+	dev->iommu->priv = priv;
+}
+EXPORT_SYMBOL_GPL(dev_iommu_priv_set);
+
+/**
+ * iommu_fwspec_init() - start the firmware description of a device
+ * @dev: the client device
+ * @iommu_fwnode: firmware node of the IOMMU instance behind @dev; NULL for
+ *                the legacy arm-smmu binding (the instance registered
+ *                without a node)
+ *
+ * Context: Process context, under iommu_probe_device_lock.
+ * Return: 0 when @dev now has a fwspec for that IOMMU driver, or already had
+ * one; -EPROBE_DEFER while no instance is registered with @iommu_fwnode;
+ * -EINVAL if @dev already has a fwspec for another IOMMU driver; -ENOMEM.
+ */
+int iommu_fwspec_init(struct device *dev, struct fwnode_handle *iommu_fwnode)
+{
+	const struct iommu_ops *ops = iommu_ops_from_fwnode(iommu_fwnode);
+	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(dev);
+	bool had_param = dev->iommu;
+
+	lockdep_assert_held(&iommu_probe_device_lock);
+
+	if (!ops)
+		return -EPROBE_DEFER;
+	/*
+	 * A device may list several instances of one driver (Apple DART):
+	 * the first one's node stays in the fwspec.
+	 */
+	if (fwspec)
+		return iommu_fwspec_ops(fwspec) == ops ? 0 : -EINVAL;
+
+	if (!iommu_dev_get_param(dev))
+		return -ENOMEM;
+	fwspec = kzalloc(sizeof(*fwspec), GFP_KERNEL);
+	if (!fwspec) {
+		if (!had_param)
+			dev_iommu_free(dev);
+		return -ENOMEM;
+	}
+	fwspec->iommu_fwnode = fwnode_handle_get(iommu_fwnode);
+	dev_iommu_fwspec_set(dev, fwspec);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iommu_fwspec_init);
+
+/**
+ * iommu_fwspec_free() - drop the firmware description of a device
+ * @dev: the client device; dev->iommu itself stays
+ *
+ * Context: Process context, under iommu_probe_device_lock.
+ */
+void iommu_fwspec_free(struct device *dev)
+{
+	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(dev);
+
+	lockdep_assert_held(&iommu_probe_device_lock);
+
+	if (!fwspec)
+		return;
+	dev_iommu_fwspec_set(dev, NULL);
+	fwnode_handle_put(fwspec->iommu_fwnode);
+	kfree(fwspec);
+}
+EXPORT_SYMBOL_GPL(iommu_fwspec_free);
+
+/**
+ * iommu_fwspec_add_ids() - append IOMMU master IDs to a device's fwspec
+ * @dev: a device set up with iommu_fwspec_init()
+ * @ids: the IDs (stream IDs, requester IDs...) the IOMMU knows it by
+ * @num_ids: how many
+ *
+ * Context: Process context, under iommu_probe_device_lock.
+ * Return: 0 on success, -EINVAL without a fwspec, -ENOMEM.
+ */
+int iommu_fwspec_add_ids(struct device *dev, const u32 *ids, int num_ids)
+{
+	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(dev);
+	struct iommu_fwspec *grown;
+	unsigned int total;
+
+	lockdep_assert_held(&iommu_probe_device_lock);
+
+	if (!fwspec || num_ids < 0)
+		return -EINVAL;
+
+	total = fwspec->num_ids + num_ids;
+	grown = krealloc(fwspec, struct_size(grown, ids, total), GFP_KERNEL);
+	if (!grown)
+		return -ENOMEM;
+	memcpy(&grown->ids[grown->num_ids], ids, num_ids * sizeof(*ids));
+	grown->num_ids = total;
+	dev_iommu_fwspec_set(dev, grown);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iommu_fwspec_add_ids);
+
+/* The ops of the IOMMU driver that probed @dev, NULL if none did */
+static const struct iommu_ops *iommu_dev_probed_ops(struct device *dev)
+{
+	return iommu_dev_has_iommu(dev) ? dev_iommu_ops(dev) : NULL;
+}
+
+static int iommu_dev_switch_feature(struct device *dev,
+				    enum iommu_dev_features feat, bool on)
+{
+	const struct iommu_ops *ops = iommu_dev_probed_ops(dev);
+	int (*op)(struct device *dev, enum iommu_dev_features feat);
+
+	if (!ops)
+		return -ENODEV;
+	op = on ? ops->dev_enable_feat : ops->dev_disable_feat;
+	return op ? op(dev, feat) : -ENODEV;
+}
+
+/**
+ * iommu_dev_enable_feature() - turn on a per-device IOMMU feature
+ * @dev: the device
+ * @feat: the feature (IOPF, SVA...)
+ *
+ * Return: the driver's answer; -ENODEV if no IOMMU driver probed @dev or
+ * the driver has no per-device features.
+ */
+int iommu_dev_enable_feature(struct device *dev, enum iommu_dev_features feat)
+{
+	return iommu_dev_switch_feature(dev, feat, true);
+}
+EXPORT_SYMBOL_GPL(iommu_dev_enable_feature);
+
+/**
+ * iommu_dev_disable_feature() - turn off a per-device IOMMU feature
+ * @dev: the device; whatever used the feature must have stopped
+ * @feat: the feature
+ *
+ * Return: as iommu_dev_enable_feature().
+ */
+int iommu_dev_disable_feature(struct device *dev, enum iommu_dev_features feat)
+{
+	return iommu_dev_switch_feature(dev, feat, false);
+}
+EXPORT_SYMBOL_GPL(iommu_dev_disable_feature);
+
+/**
+ * device_iommu_capable() - ask the IOMMU driver of a device about a capability
+ * @dev: the device
+ * @cap: the capability
+ *
+ * Return: true if an IOMMU driver probed @dev and reports @cap for it.
+ */
+bool device_iommu_capable(struct device *dev, enum iommu_cap cap)
+{
+	const struct iommu_ops *ops = iommu_dev_probed_ops(dev);
+
+	return ops && ops->capable && ops->capable(dev, cap);
+}
+EXPORT_SYMBOL_GPL(device_iommu_capable);
+
+/*
+ * How many PASIDs @dev can issue: the PCI PASID capability, or the
+ * "pasid-num-bits" firmware property of other devices.
+ */
+static u32 iommu_dev_pasid_capacity(struct device *dev)
+{
+	u32 bits;
+	int n;
+
+	if (dev_is_pci(dev)) {
+		n = pci_max_pasids(to_pci_dev(dev));
+		return n > 0 ? n : 0;
+	}
+	if (device_property_read_u32(dev, "pasid-num-bits", &bits))
+		return 0;
+	return bits < 32 ? BIT(bits) : U32_MAX;
+}
+
+/*
+ * The driver lets go of @dev.  Until release_device() returns, the domain
+ * the device is attached to stays allocated; with a release_domain the
+ * device is moved there first, unless it was never attached (deferred
+ * attach still pending), in which case the hardware is not touched at all.
+ * With @group (mutex held, @dev no longer listed in it), a group left
+ * empty loses its domains afterwards.
+ */
+static void iommu_dev_unbind_driver(struct device *dev,
+				    struct iommu_group *group)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	struct iommu_domain *rd = ops->release_domain;
+
+	if (group) {
+		iommu_grp_assert_locked(group);
+		if (rd && !dev->iommu->attach_deferred &&
+		    rd->ops->attach_dev(rd, dev))
+			dev_warn(dev, "IOMMU release domain refused the device\n");
+	}
+
+	if (ops->release_device)
+		ops->release_device(dev);
+
+	if (group && list_empty(&group->devices))
+		iommu_grp_free_domains(group);
+}
+
+/*
+ * Set up @group's default domain now that its members are in, and point
+ * their DMA API at it.  Group mutex held.
+ */
+static int iommu_grp_setup_default(struct iommu_group *group)
+{
+	struct group_device *gdev;
+	int ret;
+
+	iommu_grp_assert_locked(group);
+
+	ret = iommu_dom_setup_default(group, 0);
+	if (ret)
+		return ret;
+	if (group->default_domain) {
+		for_each_group_device(group, gdev)
+			iommu_setup_dma_ops(gdev->dev);
+	}
+	return 0;
+}
+
+/*
+ * Put a new member of @group in the domain the group is in.  A group still
+ * forming has none: a bus walk (@pending) sets it up once every member is
+ * in, so that the domain type suits the whole group; a single probe sets it
+ * up at once.  Group mutex held.
+ */
+static int iommu_dev_take_domain(struct iommu_group *group, struct device *dev,
+				 struct list_head *pending)
+{
+	int ret;
+
+	iommu_grp_assert_locked(group);
+
+	if (!group->domain) {
+		if (!pending)
+			return iommu_grp_setup_default(group);
+		if (list_empty(&group->setup_node)) {
+			iommu_group_ref_get(group);
+			list_add_tail(&group->setup_node, pending);
+		}
+		return 0;
+	}
+
+	if (group->default_domain) {
+		ret = iommu_dom_map_direct(group->default_domain, dev);
+		if (ret)
+			return ret;
+	}
+	ret = iommu_grp_attach_new_member(group, dev);
+	if (ret)
+		return ret;
+	if (group->default_domain)
+		iommu_setup_dma_ops(dev);
+	return 0;
+}
+
+/* Link, list and attach @dev in @group, all or nothing.  Group mutex held. */
+static int iommu_dev_enter_group(struct iommu_group *group, struct device *dev,
+				 struct list_head *pending)
+{
+	struct iommu_device *iommu = dev->iommu->iommu_dev;
+	int ret;
+
+	iommu_grp_assert_locked(group);
+
+	ret = iommu_device_link(iommu, dev);
+	if (ret)
+		return ret;
+	ret = iommu_grp_add_member(group, dev);
+	if (ret)
+		goto err_unlink;
+	ret = iommu_dev_take_domain(group, dev, pending);
+	if (ret)
+		goto err_del_member;
+	return 0;
+
+err_del_member:
+	iommu_grp_del_member(group, dev);
+err_unlink:
+	iommu_device_unlink(iommu, dev);
+	return ret;
+}
+
+/*
+ * Probe @dev unless it is in a group already.  With @pending, a new group
+ * is queued there (referenced) instead of getting its default domain.
+ */
+static int iommu_probe_locked(struct device *dev, struct list_head *pending)
+{
+	const struct iommu_ops *ops;
+	struct iommu_group *group;
+	int ret;
+
+	lockdep_assert_held(&iommu_probe_device_lock);
+
+	/* Probed before, or grouped by iommu_group_add_device() */
+	if (dev->iommu_group)
+		return 0;
+
+	if (!iommu_dev_get_param(dev))
+		return -ENOMEM;
+	ret = iommu_reg_probe_device(dev);
+	if (ret)
+		goto err_free;
+	ops = dev_iommu_ops(dev);
+
+	/* The driver hands over a reference, which dev->iommu_group keeps */
+	group = ops->device_group(dev);
+	if (WARN_ON_ONCE(!group))
+		group = ERR_PTR(-EINVAL);
+	if (IS_ERR(group)) {
+		ret = PTR_ERR(group);
+		iommu_dev_unbind_driver(dev, NULL);
+		goto err_put_driver;
+	}
+	dev->iommu_group = group;
+	dev->iommu->max_pasids = min(iommu_dev_pasid_capacity(dev),
+				     dev->iommu->iommu_dev->max_pasids);
+	if (ops->is_attach_deferred)
+		dev->iommu->attach_deferred = ops->is_attach_deferred(dev);
+
+	mutex_lock(&group->mutex);
+	ret = iommu_dev_enter_group(group, dev, pending);
+	if (ret)
+		iommu_dev_unbind_driver(dev, group);
+	mutex_unlock(&group->mutex);
+	if (!ret)
+		return 0;
+
+	dev->iommu_group = NULL;
+	iommu_group_put(group);
+err_put_driver:
+	iommu_reg_release_device(dev);
+err_free:
+	/* Firmware code makes the fwspec again for the next attempt */
+	dev_iommu_free(dev);
+	return ret;
+}
+
+/*
+ * Reverse of a successful iommu_probe_locked(); also takes out of its
+ * group a device put there by iommu_group_add_device(), and drops a
+ * fwspec no driver ever used.
+ */
+static void iommu_dev_release_locked(struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+	bool probed = iommu_dev_has_iommu(dev);
+
+	lockdep_assert_held(&iommu_probe_device_lock);
+
+	if (group) {
+		mutex_lock(&group->mutex);
+		if (probed)
+			iommu_pasid_release_device(group, dev);
+		iommu_grp_del_member(group, dev);
+		if (probed) {
+			iommu_device_unlink(dev->iommu->iommu_dev, dev);
+			iommu_dev_unbind_driver(dev, group);
+		}
+		mutex_unlock(&group->mutex);
+		dev->iommu_group = NULL;
+		/* May free the group: its iommu_data may still need the driver */
+		iommu_group_put(group);
+	}
+	if (probed)
+		iommu_reg_release_device(dev);
+	if (dev->iommu)
+		dev_iommu_free(dev);
+#ifdef CONFIG_IOMMU_DMA
+	dev->dma_iommu = false;
+#endif
+}
+
+/**
+ * iommu_probe_device() - have a device translated by its IOMMU, if any
+ * @dev: the device
+ *
+ * Finds the IOMMU instance of @dev, puts @dev in its group and attaches it
+ * to the group's domain, then lets the driver finalize.  Calling it again
+ * for a probed device changes nothing but finalizes again, as firmware
+ * code replays it each time a driver binds.
+ *
+ * Context: Process context; takes iommu_probe_device_lock.
+ * Return: 0 if @dev is translated (or grouped without an IOMMU driver),
+ * -ENODEV if no IOMMU claims it, another errno if the probe failed; on
+ * error dev->iommu, fwspec included, is gone.
+ */
+int iommu_probe_device(struct device *dev)
+{
+	const struct iommu_ops *ops = NULL;
+	int ret;
+
+	mutex_lock(&iommu_probe_device_lock);
+	ret = iommu_probe_locked(dev, NULL);
+	if (!ret)
+		ops = iommu_dev_probed_ops(dev);
+	mutex_unlock(&iommu_probe_device_lock);
+
+	/* Outside the locks: ARM32 drivers attach their own domain here */
+	if (ops && ops->probe_finalize)
+		ops->probe_finalize(dev);
+	return ret;
+}
+
+static void iommu_note_probe_failure(struct device *dev, int err)
+{
+	if (err == -ENODEV)
+		return;
+	if (err == -EPROBE_DEFER)
+		dev_dbg(dev, "IOMMU probe deferred\n");
+	else
+		dev_warn(dev, "IOMMU probe failed (%pe), not translated\n",
+			 ERR_PTR(err));
+}
+
+/* A device a bus walk probed, to finalize once the locks are dropped */
+struct iommu_walked_dev {
+	struct list_head node;
+	struct device *dev;
+	const struct iommu_ops *ops;
+};
+
+struct iommu_bus_walk {
+	/* New groups, on iommu_group::setup_node, one reference each */
+	struct list_head pending;
+	/* struct iommu_walked_dev, each holding a device reference */
+	struct list_head probed;
+};
+
+static int iommu_bus_walk_dev(struct device *dev, void *data)
+{
+	struct iommu_bus_walk *walk = data;
+	struct iommu_walked_dev *wd;
+	int ret;
+
+	/* Finalizing is for the devices this walk probes, not the others */
+	if (dev->iommu_group)
+		return 0;
+
+	wd = kzalloc(sizeof(*wd), GFP_KERNEL);
+	ret = wd ? iommu_probe_locked(dev, &walk->pending) : -ENOMEM;
+	if (ret) {
+		kfree(wd);
+		/* One device going without an IOMMU does not fail the bus */
+		iommu_note_probe_failure(dev, ret);
+		return 0;
+	}
+	wd->dev = get_device(dev);
+	wd->ops = dev_iommu_ops(dev);
+	list_add_tail(&wd->node, &walk->probed);
+	return 0;
+}
+
+static void iommu_walked_dev_free(struct iommu_walked_dev *wd)
+{
+	list_del(&wd->node);
+	put_device(wd->dev);
+	kfree(wd);
+}
+
+/* Undo the probes by this walk of the members of @group, which failed */
+static void iommu_bus_walk_undo_group(struct iommu_bus_walk *walk,
+				      struct iommu_group *group, int err)
+{
+	struct iommu_walked_dev *wd, *next;
+
+	list_for_each_entry_safe(wd, next, &walk->probed, node) {
+		if (wd->dev->iommu_group != group)
+			continue;
+		dev_warn(wd->dev, "no default domain for IOMMU group %d (%pe), not translated\n",
+			 group->id, ERR_PTR(err));
+		iommu_dev_release_locked(wd->dev);
+		iommu_walked_dev_free(wd);
+	}
+}
+
+/* Give every group the walk queued its default domain. */
+static void iommu_bus_walk_setup(struct iommu_bus_walk *walk)
+{
+	struct iommu_group *group, *next;
+	int ret;
+
+	lockdep_assert_held(&iommu_probe_device_lock);
+
+	list_for_each_entry_safe(group, next, &walk->pending, setup_node) {
+		mutex_lock(&group->mutex);
+		list_del_init(&group->setup_node);
+		ret = iommu_grp_setup_default(group);
+		mutex_unlock(&group->mutex);
+		if (ret)
+			iommu_bus_walk_undo_group(walk, group, ret);
+		/* The walk's reference kept @group valid for the comparison */
+		iommu_group_put(group);
+	}
+}
+
+/*
+ * Probe every device of @bus that is not translated yet.  The default
+ * domains of new groups are set up once the whole bus is walked, so a group
+ * gets a domain type that suits all its members, and the direct mappings
+ * of them all; drivers finalize after the locks are dropped.  A device
+ * that fails is left untranslated and logged, the rest carry on.
+ */
+int bus_iommu_probe(const struct bus_type *bus)
+{
+	struct iommu_bus_walk walk = {
+		.pending = LIST_HEAD_INIT(walk.pending),
+		.probed = LIST_HEAD_INIT(walk.probed),
+	};
+	struct iommu_walked_dev *wd, *next;
+	int ret;
+
+	mutex_lock(&iommu_probe_device_lock);
+	ret = bus_for_each_dev(bus, NULL, &walk, iommu_bus_walk_dev);
+	iommu_bus_walk_setup(&walk);
+	mutex_unlock(&iommu_probe_device_lock);
+
+	list_for_each_entry_safe(wd, next, &walk.probed, node) {
+		if (wd->ops->probe_finalize)
+			wd->ops->probe_finalize(wd->dev);
+		iommu_walked_dev_free(wd);
+	}
+	return ret;
+}
+
+/*
+ * A member of @group translated by @iommu, referenced, or NULL.  The probe
+ * lock held by the caller keeps members from being probed or released.
+ */
+static struct device *iommu_grp_member_of(struct iommu_group *group,
+					  struct iommu_device *iommu)
+{
+	struct group_device *gdev;
+	struct device *found = NULL;
+
+	mutex_lock(&group->mutex);
+	for_each_group_device(group, gdev) {
+		if (gdev->dev->iommu && gdev->dev->iommu->iommu_dev == iommu) {
+			found = get_device(gdev->dev);
+			break;
+		}
+	}
+	mutex_unlock(&group->mutex);
+	return found;
+}
+
+/*
+ * Release the members of @group that @iommu translates, one at a time: the
+ * release takes the group mutex itself.  The walk's reference keeps the
+ * group alive even once its last member is gone.
+ */
+static void iommu_grp_release_members_of(struct iommu_group *group, void *data)
+{
+	struct iommu_device *iommu = data;
+	struct device *dev;
+
+	while ((dev = iommu_grp_member_of(group, iommu))) {
+		iommu_dev_release_locked(dev);
+		put_device(dev);
+	}
+}
+
+void iommu_dev_release_all(struct iommu_device *iommu)
+{
+	lockdep_assert_held(&iommu_probe_device_lock);
+
+	/*
+	 * Through the groups rather than the buses: a device of any bus
+	 * (a test bus, a bus the core does not watch) may point at @iommu.
+	 */
+	iommu_grp_for_each(iommu_grp_release_members_of, iommu);
+}
+
+int iommu_dev_bus_notifier(struct notifier_block *nb, unsigned long action,
+			   void *data)
+{
+	struct device *dev = data;
+	int ret;
+
+	switch (action) {
+	case BUS_NOTIFY_ADD_DEVICE:
+		ret = iommu_probe_device(dev);
+		if (ret) {
+			iommu_note_probe_failure(dev, ret);
+			return NOTIFY_DONE;
+		}
+		return NOTIFY_OK;
+	case BUS_NOTIFY_REMOVED_DEVICE:
+		mutex_lock(&iommu_probe_device_lock);
+		iommu_dev_release_locked(dev);
+		mutex_unlock(&iommu_probe_device_lock);
+		return NOTIFY_OK;
+	default:
+		return NOTIFY_DONE;
+	}
+}
