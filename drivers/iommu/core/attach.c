@@ -3,10 +3,12 @@
  * The one place a group changes domain.
  *
  * iommu_grp_set_domain() is the only caller of a driver's attach_dev() for a
- * group's devices, iommu_deferred_attach() aside, which completes an attach
- * that set_domain() held back.  Everything else here is a policy check in
- * front of it.  There is no detach: leaving a domain is attaching another
- * one, the core's default or blocking domain when nobody chose any.
+ * group's members, but for iommu_deferred_attach(), which completes an attach
+ * that set_domain() held back, and for the release of a device, which moves
+ * a leaving device to its driver's release_domain (probe.c).  Everything
+ * else here is a policy check in front of it.  There is no detach: leaving
+ * a domain is attaching another one, the core's default or blocking domain
+ * when nobody chose any.
  *
  * Invariants, under the group mutex:
  *  - Every member of a group is attached to iommu_group::domain, except
@@ -246,12 +248,18 @@ static int grp_attach_private(struct iommu_group *group,
 	return iommu_grp_set_domain(group, domain, 0);
 }
 
-/* Back to the core's domain, from @domain which the caller believes current */
+/*
+ * Back to the core's domain, from @domain which the caller believes current.
+ * A caller naming another domain has lost track of what it attached: moving
+ * the group anyway could pull a domain from under somebody else, so nothing
+ * changes.
+ */
 static void grp_detach_private(struct iommu_group *group,
 			       struct iommu_domain *domain)
 {
 	iommu_grp_assert_locked(group);
-	WARN_ON(domain != group->domain);
+	if (WARN_ON(domain != group->domain))
+		return;
 	iommu_grp_set_domain(group, iommu_grp_core_domain(group),
 			     IOMMU_SET_MUST_SUCCEED);
 }

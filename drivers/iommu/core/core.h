@@ -78,8 +78,9 @@ enum iommu_owner_state {
  * @mutex: protects every field below, see the lock order above
  * @devices: struct group_device list, in probe order
  * @default_domain: the domain the DMA API and unowned devices use; NULL
- *                  while being set up, and for groups of drivers without
- *                  default domains (their devices use the platform DMA ops)
+ *                  only while the group is being set up and once its last
+ *                  member left (a driver without default domains of its own
+ *                  gives a static one, e.g. IOMMU_DOMAIN_PLATFORM on ARM32)
  * @blocking_domain: lazily allocated domain that blocks all DMA; the driver's
  *                   static blocked domain or, failing that, an empty paging
  *                   domain

@@ -538,11 +538,18 @@ static int dom_resolve_type(struct iommu_group *group, int req,
 		if (!type || type == need)
 			continue;
 		if (need) {
+			/*
+			 * A driver bug, but failing the probe would leave the
+			 * whole group without its IOMMU: settle on identity,
+			 * the type a driver forces for a device that cannot
+			 * work translated.
+			 */
 			dev_err_ratelimited(gdev->dev,
-					    "IOMMU driver error: members of group %d want %s and %s default domains\n",
+					    "IOMMU driver error: members of group %d want %s and %s default domains, using identity\n",
 					    group->id, dom_type_name(need),
 					    dom_type_name(type));
-			return -EINVAL;
+			need = IOMMU_DOMAIN_IDENTITY;
+			continue;
 		}
 		need = type;
 	}
@@ -588,15 +595,16 @@ static int dom_resolve_type(struct iommu_group *group, int req,
  * @group: a group with at least one member
  * @req: the type asked for (sysfs), 0 for the system policy
  *
- * Every member's driver preference (def_domain_type()) must agree, and an
- * untrusted PCI device needs translation; a driver with a static default
+ * Every member's driver preference (def_domain_type()) should agree (a
+ * conflict is a driver bug, settled on identity), and an untrusted PCI
+ * device needs translation; a driver with a static default
  * domain offers that type only.  @req must agree with all of that.  The
  * policy's identity applies where no member needs anything, and its lazy
  * flushing only where every member's IOMMU can defer flushes.
  *
  * Context: group mutex held.
- * Return: an IOMMU_DOMAIN_* type, or -EINVAL when the members disagree or
- * @req cannot be honoured, -ENODEV for a group without IOMMU members.
+ * Return: an IOMMU_DOMAIN_* type, or -EINVAL when @req cannot be honoured,
+ * -ENODEV for a group without IOMMU members.
  */
 int iommu_dom_pick_default_type(struct iommu_group *group, int req)
 {
@@ -808,14 +816,14 @@ int iommu_dom_setup_default(struct iommu_group *group, int req)
 	if (old && old->type == IOMMU_DOMAIN_DMA && req == IOMMU_DOMAIN_DMA_FQ)
 		return dom_enable_flush_queue(group, old);
 
+	/* Users of the DMA API, or an owner, rely on the domain they know */
+	if (old && iommu_own_is_claimed(group))
+		return -EPERM;
 	type = dom_resolve_type(group, req, &by_policy);
 	if (type < 0)
 		return type;
 	if (old && old->type == type)
 		return 0;
-	/* Users of the DMA API, or an owner, rely on the domain they know */
-	if (old && iommu_own_is_claimed(group))
-		return -EPERM;
 
 	domain = dom_alloc_default(group, type, by_policy);
 	if (IS_ERR(domain))

@@ -144,12 +144,13 @@ static int own_transition(struct iommu_group *group, enum own_event event,
 		fallthrough;
 	case OWN_RELEASE_GROUP:
 		/*
-		 * PASIDs outliving the claim are the owner's bug.  Keeping the
-		 * claim lets it detach them and release again; handing the
-		 * group to the DMA API with them attached would not be safe.
+		 * PASIDs or an attach handle outliving the claim are the
+		 * owner's bug.  Keeping the claim lets it detach them and
+		 * release again; handing the group to the DMA API with them
+		 * still in the table would not be safe.
 		 */
 		if (WARN_ON(state != IOMMU_OWNER_CLAIMED) ||
-		    WARN_ON(iommu_pasid_group_busy(group)))
+		    WARN_ON(!xa_empty(&group->pasids)))
 			return -EINVAL;
 		target = group->default_domain;
 		state = IOMMU_OWNER_FREE;

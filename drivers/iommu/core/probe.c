@@ -321,11 +321,6 @@ static int iommu_dev_take_domain(struct iommu_group *group, struct device *dev,
 		return 0;
 	}
 
-	if (group->default_domain) {
-		ret = iommu_dom_map_direct(group->default_domain, dev);
-		if (ret)
-			return ret;
-	}
 	ret = iommu_grp_attach_new_member(group, dev);
 	if (ret)
 		return ret;

@@ -118,19 +118,13 @@ static int iommu_grp_change_default(struct iommu_group *group, int req)
 
 	if (!def)
 		return -EINVAL;
-
-	if (req == IOMMU_DOMAIN_DMA_FQ && def->type == IOMMU_DOMAIN_DMA) {
-		ret = iommu_dma_init_fq(def);
-		if (ret)
-			return ret;
-		def->type = IOMMU_DOMAIN_DMA_FQ;
-		return 0;
-	}
-
-	if (list_empty(&group->devices) ||
-	    group->owner_state == IOMMU_OWNER_CLAIMED || group->owner_users)
+	if (list_empty(&group->devices))
 		return -EPERM;
 
+	/*
+	 * domain.c decides what a group in use may still change (a DMA
+	 * domain gaining its flush queue in place) and refuses the rest.
+	 */
 	ret = iommu_dom_setup_default(group, req);
 	if (ret)
 		return ret;
