@@ -337,6 +337,48 @@ static void map_rejects_unaligned_size(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iommu_mock_mapped_bytes(e.domain), 0);
 }
 
+/*
+ * Upstream's 6.12.y __iommu_map() checks alignment only: a range running
+ * past the end of the IOVA or the physical address space goes to the
+ * driver, which maps its tail at the bottom of the space.
+ */
+#define GAP_MAP_WRAP \
+	"map of a range that wraps around is not refused, see __iommu_map()"
+
+static void map_rejects_wrapping_iova(struct kunit *test)
+{
+	/* The last page of the IOVA space, and one more */
+	const unsigned long iova = ULONG_MAX - SZ_4K + 1;
+	struct map_env e;
+	int ret;
+
+	make_map_env(test, &e, 0);
+	ret = iommu_map(e.domain, iova, SZ_1M, 2 * SZ_4K, RW, GFP_KERNEL);
+	iommu_kunit_expect_gap(test,
+			       ret == -EINVAL &&
+			       !iommu_mock_count(e.mock, IOMMU_MOCK_EV_MAP, NULL,
+						 NULL) &&
+			       !iommu_mock_mapped_bytes(e.domain),
+			       GAP_MAP_WRAP);
+}
+
+static void map_rejects_wrapping_paddr(struct kunit *test)
+{
+	/* The last page of the physical address space, and one more */
+	const phys_addr_t paddr = PHYS_ADDR_MAX - SZ_4K + 1;
+	struct map_env e;
+	int ret;
+
+	make_map_env(test, &e, 0);
+	ret = iommu_map(e.domain, SZ_64K, paddr, 2 * SZ_4K, RW, GFP_KERNEL);
+	iommu_kunit_expect_gap(test,
+			       ret == -EINVAL &&
+			       !iommu_mock_count(e.mock, IOMMU_MOCK_EV_MAP, NULL,
+						 NULL) &&
+			       !iommu_mock_mapped_bytes(e.domain),
+			       GAP_MAP_WRAP);
+}
+
 static void unmap_rejects_unaligned_range(struct kunit *test)
 {
 	struct map_env e;
@@ -566,6 +608,8 @@ static struct kunit_case iommu_map_test_cases[] = {
 	KUNIT_CASE(map_rejects_unaligned_iova),
 	KUNIT_CASE(map_rejects_unaligned_paddr),
 	KUNIT_CASE(map_rejects_unaligned_size),
+	KUNIT_CASE(map_rejects_wrapping_iova),
+	KUNIT_CASE(map_rejects_wrapping_paddr),
 	KUNIT_CASE(unmap_rejects_unaligned_range),
 	KUNIT_CASE(map_over_existing_mapping_keeps_it),
 	KUNIT_CASE(map_sg_maps_every_segment),

@@ -249,6 +249,42 @@ static void pasid_attach_refused_on_multi_device_group(struct kunit *test)
 			       GAP_PASID_GROUP);
 }
 
+/*
+ * Upstream's 6.12.y core skips the devices of the group whose max_pasids is
+ * 0, both in its range check and when it calls set_dev_pasid(); for a
+ * device without PASID support it records the PASID and returns success
+ * without the driver ever hearing of it.
+ */
+#define GAP_PASID_UNSUPPORTED \
+	"PASID attach to a device without PASID support succeeds without the driver, see iommu_attach_device_pasid()/__iommu_set_group_pasid()"
+
+static void pasid_attach_refused_without_pasid_support(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, &pasid_cfg);
+	/* The IOMMU does PASIDs, the device does not: its max_pasids is 0 */
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_group *group = iommu_mock_group(test, &md->dev);
+	struct iommu_attach_handle *handle;
+	struct iommu_domain *domain;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, group);
+	KUNIT_ASSERT_EQ(test, iommu_alloc_global_pasid(&md->dev),
+			IOMMU_PASID_INVALID);
+	domain = iommu_mock_paging_domain(test, &md->dev);
+	handle = kunit_kzalloc(test, sizeof(*handle), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, handle);
+	iommu_mock_clear_log(mock);
+
+	ret = iommu_mock_attach_pasid(test, domain, &md->dev, 5, handle);
+	iommu_kunit_expect_gap(test,
+			       ret == -EINVAL &&
+			       !iommu_mock_count(mock, IOMMU_MOCK_EV_SET_PASID,
+						 NULL, NULL) &&
+			       IS_ERR(iommu_attach_handle_get(group, 5, 0)),
+			       GAP_PASID_UNSUPPORTED);
+}
+
 static void pasid_attach_rejects_foreign_domain(struct kunit *test)
 {
 	struct iommu_mock_dev *od;
@@ -432,6 +468,7 @@ static struct kunit_case iommu_pasid_test_cases[] = {
 	KUNIT_CASE(pasid_attach_blocks_owner_claim_until_detach),
 	KUNIT_CASE(pasid_attach_failure_leaves_no_state),
 	KUNIT_CASE(pasid_attach_refused_on_multi_device_group),
+	KUNIT_CASE(pasid_attach_refused_without_pasid_support),
 	KUNIT_CASE(pasid_attach_rejects_foreign_domain),
 	KUNIT_CASE(pasid_attach_needs_set_dev_pasid),
 	KUNIT_CASE(pasids_are_independent),

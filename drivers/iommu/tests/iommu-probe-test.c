@@ -294,6 +294,87 @@ static void reprobe_after_release_starts_afresh(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&fw->groups_released), 1);
 }
 
+/*
+ * Upstream's 6.12.y iommu_device_unregister() only releases the devices of
+ * the buses in its iommu_buses[] (platform, PCI, ...), so a device of any
+ * other bus, like ours, keeps its group, its domain and a dev->iommu naming
+ * the dead instance.
+ */
+#define GAP_UNREGISTER_ANY_BUS \
+	"unregistering an IOMMU does not release its devices on other buses, see iommu_device_unregister()/iommu_buses[]"
+
+/* A device still translated by @mock, which is no longer registered */
+static bool probed_by(struct iommu_mock_dev *md, struct iommu_mock *mock)
+{
+	return md->dev.iommu && md->dev.iommu->iommu_dev == &mock->iommu;
+}
+
+/*
+ * Where unregistering left a device on @mock, register it again, so that
+ * removing the device at the end of the case releases it as usual.
+ */
+static void reregister_if_still_used(struct kunit *test,
+				     struct iommu_mock *mock,
+				     struct iommu_mock_dev *md)
+{
+	if (device_iommu_mapped(&md->dev) || probed_by(md, mock))
+		KUNIT_ASSERT_EQ(test, iommu_mock_register(mock), 0);
+}
+
+static void unregister_releases_devices_on_any_bus(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.group_mode = IOMMU_MOCK_GROUP_BY_KEY,
+	};
+	struct iommu_mock *fw = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, fw, NULL);
+	bool released;
+
+	KUNIT_ASSERT_TRUE(test, device_iommu_mapped(&md->dev));
+	KUNIT_ASSERT_EQ(test, atomic_read(&fw->live_domains), 1);
+
+	/* The device stays on the bus; its IOMMU goes away */
+	iommu_mock_unregister(fw);
+	released = iommu_mock_count(fw, IOMMU_MOCK_EV_RELEASE, &md->dev,
+				    NULL) == 1 &&
+		   !device_iommu_mapped(&md->dev) && !probed_by(md, fw) &&
+		   !iommu_get_domain_for_dev(&md->dev) &&
+		   atomic_read(&fw->groups_released) == 1 &&
+		   !atomic_read(&fw->live_domains);
+
+	reregister_if_still_used(test, fw, md);
+	iommu_kunit_expect_gap(test, released, GAP_UNREGISTER_ANY_BUS);
+}
+
+static void unregister_keeps_devices_of_other_instances(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.group_mode = IOMMU_MOCK_GROUP_BY_KEY,
+	};
+	struct iommu_mock *gone = iommu_mock_add(test, &cfg);
+	struct iommu_mock *kept = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *a = iommu_mock_dev_add(test, gone, NULL);
+	struct iommu_mock_dev *b = iommu_mock_dev_add(test, kept, NULL);
+	struct iommu_group *group = iommu_mock_group(test, &b->dev);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&b->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, group);
+	KUNIT_ASSERT_NOT_NULL(test, domain);
+	iommu_mock_clear_log(kept);
+
+	iommu_mock_unregister(gone);
+	reregister_if_still_used(test, gone, a);
+
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(kept, IOMMU_MOCK_EV_RELEASE,
+					       NULL, NULL), 0);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(kept, IOMMU_MOCK_EV_ATTACH,
+					       NULL, NULL), 0);
+	KUNIT_EXPECT_TRUE(test, probed_by(b, kept));
+	KUNIT_EXPECT_PTR_EQ(test, b->dev.iommu_group, group);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&b->dev), domain);
+	KUNIT_EXPECT_EQ(test, atomic_read(&kept->groups_released), 0);
+}
+
 static void capable_asks_the_device_driver(struct kunit *test)
 {
 	struct iommu_mock_config fq_cfg = fwspec_cfg;
@@ -362,6 +443,8 @@ static struct kunit_case iommu_probe_test_cases[] = {
 	KUNIT_CASE(probe_of_probed_device_is_noop),
 	KUNIT_CASE(release_on_device_del_releases_device_and_group),
 	KUNIT_CASE(reprobe_after_release_starts_afresh),
+	KUNIT_CASE(unregister_releases_devices_on_any_bus),
+	KUNIT_CASE(unregister_keeps_devices_of_other_instances),
 	KUNIT_CASE(capable_asks_the_device_driver),
 	KUNIT_CASE(fwspec_init_defers_until_iommu_registered),
 	KUNIT_CASE(fwspec_init_refuses_a_second_iommu),

@@ -771,11 +771,30 @@ struct iommu_mock *iommu_mock_add(struct kunit *test,
 
 	mock->iommu.fwnode = mock->cfg.no_fwnode ? NULL : &mock->fwnode;
 	mock->iommu.max_pasids = mock->cfg.max_pasids;
+	ret = iommu_mock_register(mock);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "iommu_device_register_bus");
+	return mock;
+}
+
+int iommu_mock_register(struct iommu_mock *mock)
+{
+	int ret;
+
+	if (mock->registered)
+		return 0;
 	ret = iommu_device_register_bus(&mock->iommu, mock->reg_ops,
 					&iommu_mock_bus, &mock->nb);
-	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "iommu_device_register_bus");
-	mock->registered = true;
-	return mock;
+	if (!ret)
+		mock->registered = true;
+	return ret;
+}
+
+void iommu_mock_unregister(struct iommu_mock *mock)
+{
+	if (!mock->registered)
+		return;
+	iommu_device_unregister_bus(&mock->iommu, &iommu_mock_bus, &mock->nb);
+	mock->registered = false;
 }
 
 /* ---- mock devices ---- */

@@ -212,6 +212,13 @@ int iommu_mock_test_init(struct kunit *test);
 
 struct iommu_mock *iommu_mock_add(struct kunit *test,
 				  const struct iommu_mock_config *cfg);
+/*
+ * Withdraw an instance from the core before the end of the case
+ * (iommu_device_unregister_bus()), and register it again; the end of the
+ * case unregisters it only if it is registered then.
+ */
+void iommu_mock_unregister(struct iommu_mock *mock);
+int iommu_mock_register(struct iommu_mock *mock);
 struct iommu_mock_dev *iommu_mock_dev_add(struct kunit *test,
 					  struct iommu_mock *mock,
 					  const struct iommu_mock_dev_config *cfg);
