@@ -9,8 +9,9 @@
 # patches (patches/series) are applied with patch(1), and every file of ours
 # under drivers/, include/, Documentation/ and tools/ is symlinked into the
 # tree, so editing a file in the project rebuilds incrementally.  When the
-# set of patches changes the tree is unpacked again; when an overlaid file
-# disappears from the project the pristine file is restored.
+# set of patches changes, the old ones are reversed and the new ones
+# applied; when an overlaid file disappears from the project the pristine
+# file is restored.
 set -euo pipefail
 
 top=$(realpath "$1")
@@ -22,10 +23,25 @@ die() { echo "prepare-tree: $*" >&2; exit 1; }
 [ -f "$tarball" ] || die "$tarball missing (apt-get install linux-source-6.12)"
 
 patch_sum=$( (cd "$top/patches" && cat series $(grep -v '^#' series)) | sha1sum | cut -d' ' -f1)
+applied=$tree/.iommu-applied
+
+# Reverse the glue patches applied last time, newest first, so that a new
+# set goes onto pristine files without unpacking the whole tree again (which
+# would make every object out of date).  Unpack again only if that fails.
+unapply() {
+	local p
+	for p in $(tac "$applied/series" 2>/dev/null); do
+		patch -d "$tree" -p1 -R --quiet --force < "$applied/$p" > /dev/null || return 1
+	done
+	rm -rf "$applied"
+}
 
 if [ -d "$tree" ] && [ "$(cat "$tree/.iommu-patches" 2>/dev/null)" != "$patch_sum" ]; then
-	echo "prepare-tree: glue patches changed, unpacking $tree again"
-	rm -rf "$tree"
+	echo "prepare-tree: glue patches changed, reapplying"
+	if ! unapply; then
+		echo "prepare-tree: could not reverse the old patches, unpacking $tree again"
+		rm -rf "$tree"
+	fi
 fi
 
 if [ ! -d "$tree" ]; then
@@ -35,13 +51,20 @@ if [ ! -d "$tree" ]; then
 	tar -xJf "$tarball" -C "$tmp"
 	mv "$tmp"/linux-source-* "$tree"
 	rmdir "$tmp"
+	: > "$tree/.iommu-overlay"
+fi
+
+if [ "$(cat "$tree/.iommu-patches" 2>/dev/null)" != "$patch_sum" ]; then
+	mkdir -p "$applied"
+	: > "$applied/series"
 	for p in $(grep -v '^#' "$top/patches/series"); do
 		echo "prepare-tree: applying $p"
 		patch -d "$tree" -p1 --quiet --forward < "$top/patches/$p" ||
 			die "patch $p does not apply"
+		cp "$top/patches/$p" "$applied/$p"
+		echo "$p" >> "$applied/series"
 	done
 	echo "$patch_sum" > "$tree/.iommu-patches"
-	: > "$tree/.iommu-overlay"
 fi
 
 # Refuse anything but 6.12.y: our core implements that tree's contract.

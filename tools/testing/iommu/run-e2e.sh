@@ -5,7 +5,10 @@
 # emulated Intel VT-d with three edu DMA devices, and run the guest tests.
 #
 # usage: run-e2e.sh --kdir <kernel O= dir> --src <linux tree> --out <prefix>
-#                   --mode test|report|shell
+#                   --mode test|report|shell [--module-kdir <O= dir>]
+#
+#   --module-kdir  build the test module against this kernel instead (same
+#                  version and config, e.g. the other IOMMU core)
 #
 #   test    run every test; <prefix>.results gets one line per test,
 #           "PASS e2e/<name>" or "FAIL e2e/<name>: <reason>", then the
@@ -33,10 +36,11 @@ TIMEOUT=${E2E_TIMEOUT:-300}
 SHELL_TIMEOUT=${E2E_SHELL_TIMEOUT:-3600}
 SEED=${E2E_SEED:-}
 
-kdir='' src='' out='' mode=''
+kdir='' src='' out='' mode='' module_kdir=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kdir) kdir=$2; shift 2 ;;
+	--module-kdir) module_kdir=$2; shift 2 ;;
 	--src) src=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--mode) mode=$2; shift 2 ;;
@@ -53,6 +57,10 @@ if [ -z "$kdir" ] || [ -z "$src" ] || [ -z "$out" ]; then
 	exit 2
 fi
 kdir=$(realpath "$kdir")
+# The test module may be built against another kernel of the same version
+# and config, e.g. upstream's core, to show that modules built against its
+# exports load against ours.
+module_kdir=$(realpath "${module_kdir:-$kdir}")
 src=$(realpath "$src")
 mkdir -p "$(dirname "$out")"
 out=$(realpath -m "$out")
@@ -101,7 +109,7 @@ gcc -static -O2 -Wall -Wextra -Wno-format-truncation \
 rm -rf "$work/module"
 mkdir -p "$work/module"
 cp "$T/module/Makefile" "$T/module/iommu_e2e.c" "$work/module/"
-make -C "$src" O="$kdir" M="$work/module" modules > "$work/module.log" 2>&1 ||
+make -C "$src" O="$module_kdir" M="$work/module" modules > "$work/module.log" 2>&1 ||
 	{ log_tail "module build failed" "$work/module.log"
 	  fail_setup "module build failed"; }
 
