@@ -283,6 +283,87 @@ static struct kunit_case iommu_default_domain_test_cases[] = {
 	{}
 };
 
+/*
+ * The legacy 32-bit ARM path (seed 003): a driver without default domains
+ * of its own declares a static platform domain, and the platform's DMA ops
+ * (not dma-iommu) serve its devices.  There is no detach callback: every
+ * "detach" is an attach of the platform domain, which the driver turns
+ * into handing the device back to those DMA ops.
+ */
+static const struct iommu_mock_config platform_cfg = {
+	.static_default = IOMMU_MOCK_STATIC_DEFAULT_PLATFORM,
+};
+
+static void platform_domain_is_the_default_at_probe(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, &platform_cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_group *group = iommu_mock_group(test, &md->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, group);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_group_default_domain(group),
+			    &mock->platform);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev),
+			    &mock->platform);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, &mock->platform), 1);
+	/* Nothing of the driver's is allocated behind its back */
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_DOMAIN_ALLOC,
+					       NULL, NULL), 0);
+}
+
+static void platform_detach_of_own_domain_returns_to_platform_dma(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, &platform_cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *own = iommu_mock_paging_domain(test, &md->dev);
+
+	/* What the ARM32 DMA mapping code does with its own domain */
+	KUNIT_ASSERT_EQ(test, iommu_mock_attach_device(test, own, &md->dev), 0);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev), own);
+	iommu_mock_clear_log(mock);
+
+	iommu_mock_detach_device(test, own, &md->dev);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev),
+			    &mock->platform);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_last_attached(mock, &md->dev),
+			    &mock->platform);
+}
+
+static void platform_owner_release_returns_to_platform_dma(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, &platform_cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_group *group = iommu_mock_group(test, &md->dev);
+	int owner;
+
+	KUNIT_ASSERT_NOT_NULL(test, group);
+	KUNIT_ASSERT_EQ(test, iommu_mock_claim_group(test, group, &owner), 0);
+	/* Owned: off the platform's DMA ops, onto a domain blocking DMA */
+	KUNIT_EXPECT_PTR_NE(test, iommu_get_domain_for_dev(&md->dev),
+			    &mock->platform);
+	iommu_mock_clear_log(mock);
+
+	iommu_mock_release_group(test, group);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev),
+			    &mock->platform);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_last_attached(mock, &md->dev),
+			    &mock->platform);
+}
+
+static struct kunit_case iommu_platform_dma_test_cases[] = {
+	KUNIT_CASE(platform_domain_is_the_default_at_probe),
+	KUNIT_CASE(platform_detach_of_own_domain_returns_to_platform_dma),
+	KUNIT_CASE(platform_owner_release_returns_to_platform_dma),
+	{}
+};
+
+static struct kunit_suite iommu_platform_dma_test_suite = {
+	.name = "iommu_core_platform_dma",
+	.init = iommu_mock_test_init,
+	.test_cases = iommu_platform_dma_test_cases,
+};
+
 static struct kunit_suite iommu_default_domain_test_suite = {
 	.name = "iommu_core_default_domain",
 	.init = iommu_mock_test_init,
@@ -433,4 +514,5 @@ static struct kunit_suite iommu_deferred_attach_test_suite = {
 };
 
 kunit_test_suites(&iommu_default_domain_test_suite,
+		  &iommu_platform_dma_test_suite,
 		  &iommu_deferred_attach_test_suite);

@@ -698,6 +698,8 @@ static void iommu_mock_init_ops(struct iommu_mock *mock)
 	mock->identity.ops = &mock_static_ops;
 	mock->blocked.type = IOMMU_DOMAIN_BLOCKED;
 	mock->blocked.ops = &mock_static_ops;
+	mock->platform.type = IOMMU_DOMAIN_PLATFORM;
+	mock->platform.ops = &mock_static_ops;
 
 	if (cfg->identity_domain)
 		ops->identity_domain = &mock->identity;
@@ -709,6 +711,8 @@ static void iommu_mock_init_ops(struct iommu_mock *mock)
 		ops->default_domain = &mock->identity;
 	else if (cfg->static_default == IOMMU_MOCK_STATIC_DEFAULT_BLOCKED)
 		ops->default_domain = &mock->blocked;
+	else if (cfg->static_default == IOMMU_MOCK_STATIC_DEFAULT_PLATFORM)
+		ops->default_domain = &mock->platform;
 }
 
 static void iommu_mock_remove(void *data)

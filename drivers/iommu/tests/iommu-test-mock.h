@@ -42,6 +42,12 @@ enum iommu_mock_static_default {
 	IOMMU_MOCK_STATIC_DEFAULT_NONE,
 	IOMMU_MOCK_STATIC_DEFAULT_IDENTITY,
 	IOMMU_MOCK_STATIC_DEFAULT_BLOCKED,
+	/*
+	 * The legacy 32-bit ARM path (seed 003): the driver has no default
+	 * domain of its own, and "attaching" its static platform domain
+	 * hands the device back to the platform's DMA ops.
+	 */
+	IOMMU_MOCK_STATIC_DEFAULT_PLATFORM,
 };
 
 struct iommu_mock;
@@ -133,6 +139,8 @@ struct iommu_mock {
 	/* Static domains, handed out through ops->{identity,blocked}_domain */
 	struct iommu_domain identity;
 	struct iommu_domain blocked;
+	/* ... and through ops->default_domain (IOMMU_MOCK_STATIC_DEFAULT_*) */
+	struct iommu_domain platform;
 
 	/* Failure injection */
 	int fail_domain_alloc;
