@@ -345,15 +345,15 @@ static void map_rejects_unaligned_size(struct kunit *test)
 #define GAP_MAP_WRAP \
 	"map of a range that wraps around is not refused, see __iommu_map()"
 
-static void map_rejects_wrapping_iova(struct kunit *test)
+/* A two-page map at @iova of @paddr, one of which wraps around */
+static void expect_wrapping_map_refused(struct kunit *test, unsigned long iova,
+					phys_addr_t paddr)
 {
-	/* The last page of the IOVA space, and one more */
-	const unsigned long iova = ULONG_MAX - SZ_4K + 1;
 	struct map_env e;
 	int ret;
 
 	make_map_env(test, &e, 0);
-	ret = iommu_map(e.domain, iova, SZ_1M, 2 * SZ_4K, RW, GFP_KERNEL);
+	ret = iommu_map(e.domain, iova, paddr, 2 * SZ_4K, RW, GFP_KERNEL);
 	iommu_kunit_expect_gap(test,
 			       ret == -EINVAL &&
 			       !iommu_mock_count(e.mock, IOMMU_MOCK_EV_MAP, NULL,
@@ -362,21 +362,16 @@ static void map_rejects_wrapping_iova(struct kunit *test)
 			       GAP_MAP_WRAP);
 }
 
+static void map_rejects_wrapping_iova(struct kunit *test)
+{
+	/* The last page of the IOVA space, and one more */
+	expect_wrapping_map_refused(test, ULONG_MAX - SZ_4K + 1, SZ_1M);
+}
+
 static void map_rejects_wrapping_paddr(struct kunit *test)
 {
 	/* The last page of the physical address space, and one more */
-	const phys_addr_t paddr = PHYS_ADDR_MAX - SZ_4K + 1;
-	struct map_env e;
-	int ret;
-
-	make_map_env(test, &e, 0);
-	ret = iommu_map(e.domain, SZ_64K, paddr, 2 * SZ_4K, RW, GFP_KERNEL);
-	iommu_kunit_expect_gap(test,
-			       ret == -EINVAL &&
-			       !iommu_mock_count(e.mock, IOMMU_MOCK_EV_MAP, NULL,
-						 NULL) &&
-			       !iommu_mock_mapped_bytes(e.domain),
-			       GAP_MAP_WRAP);
+	expect_wrapping_map_refused(test, SZ_64K, PHYS_ADDR_MAX - SZ_4K + 1);
 }
 
 static void unmap_rejects_unaligned_range(struct kunit *test)

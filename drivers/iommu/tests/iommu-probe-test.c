@@ -11,17 +11,17 @@
 
 #include "iommu-test-mock.h"
 
-/* Registered like an OF or IORT IOMMU: only devices whose fwspec names it */
+/*
+ * fwspec_cfg registers like an OF or IORT IOMMU: only devices whose fwspec
+ * names it are its own.  plain_cfg registers like Intel VT-d or AMD-Vi: no
+ * fwnode, and its devices have no fwspec.
+ */
 static const struct iommu_mock_config fwspec_cfg = {
-	.identity_domain = true,
-	.blocked_domain = true,
+	.identity_domain = true, .blocked_domain = true,
 };
 
-/* Registered like Intel VT-d or AMD-Vi: no fwnode, devices without fwspec */
 static const struct iommu_mock_config plain_cfg = {
-	.no_fwnode = true,
-	.identity_domain = true,
-	.blocked_domain = true,
+	.no_fwnode = true, .identity_domain = true, .blocked_domain = true,
 };
 
 /*
