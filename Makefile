@@ -10,8 +10,6 @@
 #                 export comparison; the last line is "N passed, N failed"
 #   make kunit    only the KUnit conformance suite
 #   make e2e      only the end-to-end tests
-#   make e2e-matrix  the end-to-end tests behind each emulated IOMMU:
-#                 Intel VT-d legacy and scalable mode, AMD-Vi, virtio-iommu
 #   make gates    checkpatch --strict, kernel-doc and sparse on our sources
 #   make linkcheck  build every x86 IOMMU driver, VFIO, iommufd, KVM with our core
 #   make series   our work as a format-patch series against the base tree
@@ -43,7 +41,7 @@ DEBS := linux-source-6.12 qemu-system-x86 busybox-static build-essential \
 	flex bison bc cpio kmod libelf-dev libssl-dev python3 rsync xz-utils \
 	sparse coccinelle ccache
 
-.PHONY: all deps tree kernel kunit e2e e2e-matrix check gates linkcheck series run shell summary clean
+.PHONY: all deps tree kernel kunit e2e check gates linkcheck series run shell summary clean
 
 all: check
 
@@ -72,21 +70,6 @@ e2e: kernel
 	@$(T)/run-e2e.sh --kdir $(KDIR) --src $(SRC) --out $(RESULTS)/e2e-$(CORE) --mode test \
 		$(if $(E2E_MODULE_CORE),--module-kdir $(BUILD)/x86_64-$(E2E_MODULE_CORE))
 
-# One kernel, every IOMMU driver: the end-to-end tests behind each IOMMU
-# QEMU emulates (run-e2e.sh --iommu), results in e2e-<iommu>-<core>; the
-# intel row is the e2e target's (e2e-<core>).  E2E_ROWS picks rows.
-E2E_ROWS ?= intel intel-sm amd virtio
-e2e-matrix: kernel
-	@mkdir -p $(RESULTS)
-	@rc=0; for row in $(E2E_ROWS); do \
-		out=$(RESULTS)/e2e-$$row-$(CORE); \
-		[ $$row = intel ] && out=$(RESULTS)/e2e-$(CORE); \
-		$(T)/run-e2e.sh --kdir $(KDIR) --src $(SRC) --out $$out --mode test \
-			--iommu $$row \
-			$(if $(E2E_MODULE_CORE),--module-kdir $(BUILD)/x86_64-$(E2E_MODULE_CORE)) || \
-			rc=1; \
-	done; exit $$rc
-
 run: kernel
 	@$(T)/run-e2e.sh --kdir $(KDIR) --src $(SRC) --out $(BUILD)/run-$(CORE) --mode report
 
@@ -95,20 +78,15 @@ shell: kernel
 
 # Both cores, the whole suite and every end-to-end test on each (the test
 # module that runs on our core is built against upstream's, so its load
-# shows the exports match), behind every IOMMU of the matrix (the e2e
-# target is its intel row); the tree-wide link check; then the quality
+# shows the exports match); the tree-wide link check; then the quality
 # gates on our sources and the export comparison.
-MATRIX_ROWS := intel-sm amd virtio
 check:
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(MAKE) --no-print-directory tree || echo "FAIL setup: tree" >> $(RESULTS)/setup.results
 	-@$(MAKE) --no-print-directory kunit CORE=upstream
 	-@$(MAKE) --no-print-directory e2e CORE=upstream
-	-@$(MAKE) --no-print-directory e2e-matrix CORE=upstream E2E_ROWS="$(MATRIX_ROWS)"
 	-@$(MAKE) --no-print-directory kunit CORE=ours
 	-@$(MAKE) --no-print-directory e2e CORE=ours E2E_MODULE_CORE=upstream
-	-@$(MAKE) --no-print-directory e2e-matrix CORE=ours E2E_MODULE_CORE=upstream \
-		E2E_ROWS="$(MATRIX_ROWS)"
 	-@$(MAKE) --no-print-directory linkcheck
 	-@$(MAKE) --no-print-directory gates
 	-@$(T)/compare-exports.sh $(BUILD)/x86_64-upstream $(BUILD)/x86_64-ours \

@@ -2,24 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # End-to-end IOMMU tests: boot a test kernel under QEMU (q35, TCG) behind an
-# emulated IOMMU with three edu DMA devices, and run the guest tests.
+# emulated Intel VT-d with three edu DMA devices, and run the guest tests.
 #
 # usage: run-e2e.sh --kdir <kernel O= dir> --src <linux tree> --out <prefix>
 #                   --mode test|report|shell [--module-kdir <O= dir>]
-#                   [--iommu intel|intel-sm|amd|virtio]
 #
 #   --module-kdir  build the test module against this kernel instead (same
 #                  version and config, e.g. the other IOMMU core)
-#   --iommu        the IOMMU QEMU emulates (one kernel carries every driver):
-#                    intel     Intel VT-d, legacy mode (the default)
-#                    intel-sm  Intel VT-d, scalable mode with PASIDs
-#                    amd       AMD-Vi
-#                    virtio    virtio-iommu (ACPI VIOT)
-#                  The result names start with the row: "e2e/" for intel,
-#                  "e2e-<iommu>/" for the others.
 #
 #   test    run every test; <prefix>.results gets one line per test,
-#           "PASS <row>/<name>" or "FAIL <row>/<name>: <reason>", then the
+#           "PASS e2e/<name>" or "FAIL e2e/<name>: <reason>", then the
 #           console check; exits non-zero on any FAIL
 #   report  print a short report from inside the guest (IOMMU groups and
 #           the main round trips)
@@ -33,9 +25,7 @@
 #   pcie-root-port -> pcie-pci-bridge -> two edu sharing one group
 #
 # Environment: E2E_TIMEOUT (seconds per boot, default 300), E2E_SEED
-# (shuffle the test order), E2E_SHELL_TIMEOUT (default 3600), QEMU,
-# E2E_QEMU_ARGS (more QEMU arguments, e.g. "-trace amdvi_page_fault"; the
-# trace goes to build/e2e/<kdir name>/qemu-<mode>-<iommu>.log).
+# (shuffle the test order), E2E_SHELL_TIMEOUT (default 3600), QEMU.
 set -uo pipefail
 
 T=$(cd "$(dirname "$0")" && pwd)
@@ -46,11 +36,10 @@ TIMEOUT=${E2E_TIMEOUT:-300}
 SHELL_TIMEOUT=${E2E_SHELL_TIMEOUT:-3600}
 SEED=${E2E_SEED:-}
 
-kdir='' src='' out='' mode='' module_kdir='' iommu=intel
+kdir='' src='' out='' mode='' module_kdir=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kdir) kdir=$2; shift 2 ;;
-	--iommu) iommu=$2; shift 2 ;;
 	--module-kdir) module_kdir=$2; shift 2 ;;
 	--src) src=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
@@ -60,29 +49,9 @@ while [ $# -gt 0 ]; do
 done
 case "$mode" in
 test|report|shell) ;;
-*) echo "usage: $0 --kdir <dir> --src <tree> --out <prefix> --mode test|report|shell [--iommu intel|intel-sm|amd|virtio]" >&2
+*) echo "usage: $0 --kdir <dir> --src <tree> --out <prefix> --mode test|report|shell" >&2
    exit 2 ;;
 esac
-# The row: the IOMMU QEMU emulates, how Linux is told to use it, and the
-# prefix of the result names.
-case "$iommu" in
-intel)
-	iommu_dev=intel-iommu,intremap=off
-	iommu_append="intel_iommu=on" ;;
-intel-sm)
-	iommu_dev=intel-iommu,intremap=off,x-scalable-mode=on,x-pasid-mode=on
-	iommu_append="intel_iommu=on,sm_on" ;;
-amd)
-	iommu_dev=amd-iommu,intremap=off
-	iommu_append="" ;;
-virtio)
-	iommu_dev=virtio-iommu-pci
-	iommu_append="" ;;
-*) echo "run-e2e: unknown IOMMU $iommu (intel, intel-sm, amd or virtio)" >&2
-   exit 2 ;;
-esac
-row=e2e
-[ "$iommu" = intel ] || row=e2e-$iommu
 if [ -z "$kdir" ] || [ -z "$src" ] || [ -z "$out" ]; then
 	echo "run-e2e: --kdir, --src and --out are required" >&2
 	exit 2
@@ -104,7 +73,7 @@ start=$(date +%s)
 fail_setup() {
 	echo "run-e2e: $*" >&2
 	if [ "$mode" = test ]; then
-		echo "FAIL $row/setup: $*" > "$out.results"
+		echo "FAIL e2e/setup: $*" > "$out.results"
 	fi
 	exit 1
 }
@@ -173,36 +142,26 @@ EOF
 # ---- boot ----------------------------------------------------------------
 
 edu="edu,dma_mask=0xffffffffff"
-# No emulated IOMMU remaps interrupts here (VT-d and AMD-Vi run with
-# intremap=off, virtio-iommu cannot), which VFIO refuses unless told that
-# unsafe (unremapped) MSIs are acceptable.
-append="console=ttyS0${iommu_append:+ $iommu_append} kunit.enable=0 panic=-1"
+# QEMU's VT-d runs without interrupt remapping here (intremap=off), which
+# VFIO refuses unless told that unsafe (unremapped) MSIs are acceptable.
+append="console=ttyS0 intel_iommu=on kunit.enable=0 panic=-1"
 append="$append vfio_iommu_type1.allow_unsafe_interrupts=1"
 append="$append iommufd.allow_unsafe_interrupts=1 e2e.mode=$mode"
-append="$append e2e.iommu=$iommu"
 [ -n "$SEED" ] && append="$append e2e.seed=$SEED"
-# The scalable-mode row checks in QEMU's trace that the guest really
-# programmed a scalable-mode root table.
-trace=()
-[ "$iommu" = intel-sm ] && trace=(-trace vtd_reg_dmar_root)
-# shellcheck disable=SC2206 # split on purpose
-extra=(${E2E_QEMU_ARGS:-})
 # shellcheck disable=SC2054 # commas separate QEMU sub-options
 qemu_args=(
 	-accel tcg -M q35 -smp 2 -m 1G
 	-nodefaults -no-reboot -display none
 	-kernel "$work/bzImage" -initrd "$work/initramfs.cpio"
 	-append "$append"
-	-device "$iommu_dev"
+	-device intel-iommu,intremap=off
 	-device "$edu,bus=pcie.0,addr=0x3"
 	-device pcie-root-port,id=e2e_rp,bus=pcie.0,addr=0x4,chassis=1,slot=1
 	-device pcie-pci-bridge,id=e2e_br,bus=e2e_rp,addr=0x0
 	-device "$edu,bus=e2e_br,addr=0x1"
 	-device "$edu,bus=e2e_br,addr=0x2"
-	"${trace[@]}" "${extra[@]}"
 )
-ttys1=$work/ttyS1-$mode-$iommu.log
-qemu_log=$work/qemu-$mode-$iommu.log
+ttys1=$work/ttyS1-$mode.log
 rm -f "$ttys1" "$out.console"
 
 if [ "$mode" = shell ]; then
@@ -214,10 +173,10 @@ if [ "$mode" = shell ]; then
 	exit $?
 fi
 
-echo "run-e2e: booting $(basename "$kdir") under QEMU/TCG behind $iommu_dev ($mode mode, log $out.console)"
+echo "run-e2e: booting $(basename "$kdir") under QEMU/TCG ($mode mode, log $out.console)"
 timeout -k 10 "$TIMEOUT" "$QEMU" "${qemu_args[@]}" \
 	-serial file:"$out.console" -serial file:"$ttys1" \
-	< /dev/null > "$qemu_log" 2>&1 &
+	< /dev/null > "$work/qemu-$mode.log" 2>&1 &
 qemu_pid=$!
 if [ "$mode" = test ]; then
 	# Show the results as they come.
@@ -237,7 +196,7 @@ elif grep -qs 'Kernel panic' "$out.console"; then
 	problem="kernel panic: $(grep -m1 'Kernel panic' "$out.console" |
 		sed 's/^\[[ 0-9.]*\] //' | cut -c1-120)"
 elif [ $rc -ne 0 ]; then
-	problem="QEMU exited with $rc: $(tail -n 1 "$qemu_log")"
+	problem="QEMU exited with $rc: $(tail -n 1 "$work/qemu-$mode.log")"
 fi
 
 if [ "$mode" = report ]; then
@@ -257,24 +216,16 @@ if [ -z "$problem" ] && ! grep -q '^E2E-DONE' <<< "$raw"; then
 	problem="guest stopped before the tests ended"
 fi
 {
-	for name in $("$work/iommu-e2e" list -i "$iommu"); do
+	for name in $("$work/iommu-e2e" list); do
 		line=$(grep -m1 -E "^(PASS|FAIL) $name(: |$)" <<< "$raw")
 		echo "${line:-FAIL $name: did not report (${problem:-no result})}"
 	done
-	if [ "$iommu" = intel-sm ]; then
-		# "vtd_reg_dmar_root addr 0x... scalable 1" (QEMU 7.2)
-		if grep -qE 'vtd_reg_dmar_root .*(scalable|extended) 1' "$qemu_log"; then
-			echo "PASS $row/scalable-mode"
-		else
-			echo "FAIL $row/scalable-mode: QEMU never saw a scalable-mode root table (trace vtd_reg_dmar_root in $qemu_log)"
-		fi
-	fi
 	if [ -n "$problem" ]; then
-		echo "FAIL $row/guest-run: $problem"
+		echo "FAIL e2e/guest-run: $problem"
 	else
-		echo "PASS $row/guest-run"
+		echo "PASS e2e/guest-run"
 	fi
-	"$T/console-check.sh" "$out.console" "$row/console-clean"
+	"$T/console-check.sh" "$out.console" e2e/console-clean
 } > "$out.results"
 
 passed=$(grep -c '^PASS ' "$out.results")

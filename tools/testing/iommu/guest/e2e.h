@@ -46,32 +46,7 @@ struct topo {
 	char error[256];		/* why the topology is not usable */
 };
 
-/*
- * The IOMMU the guest runs behind (e2e.iommu= on the kernel command line,
- * "-i" of iommu-e2e): how to recognise it and how it reports a DMA fault.
- */
-struct iommu_model {
-	const char *name;		/* intel, intel-sm, amd, virtio */
-	const char *sysfs;		/* its IOMMU devices' sysfs names start so */
-	/*
-	 * Whether IOMMU @iommu (a sysfs name) is set up as this row needs:
-	 * 0 with a short description in @what, or why().
-	 */
-	int (*check)(const char *iommu, char *what, size_t size);
-	const char *fault;		/* what the fault report is called */
-	/*
-	 * The two strings the kernel log record of a write fault by @bdf at
-	 * @addr contains; NULL when the model reports no faults.
-	 */
-	void (*fault_needles)(char *n1, char *n2, size_t size,
-			      const char *bdf, uint64_t addr);
-	const char *no_fault_report;	/* why not, when it reports none */
-};
-
 /* util.c */
-extern const struct iommu_model *e2e_iommu;
-const struct iommu_model *iommu_model_find(const char *name);
-const char *iommu_model_names(void);
 extern char e2e_why[512];
 __printf(1, 2) int why(const char *fmt, ...);
 __printf(1, 2) void note(const char *fmt, ...);
@@ -81,7 +56,6 @@ int sysfs_read(const char *path, char *buf, size_t size);
 int sysfs_write(const char *path, const char *val);
 int pci_driver(const char *bdf, char *drv, size_t size);
 int pci_group(const char *bdf);
-int pci_iommu(const char *bdf, char *name, size_t size);
 int group_devices(int group, char names[][BDF_LEN], int max);
 int pci_bind(const char *bdf, const char *drv);
 int pci_unbind(const char *bdf);

@@ -140,15 +140,6 @@ int pci_group(const char *bdf)
 	return atoi(name);
 }
 
-/* Name of the IOMMU @bdf is behind (e.g. "dmar0"), -errno when none. */
-int pci_iommu(const char *bdf, char *name, size_t size)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", bdf);
-	return link_name(path, name, size);
-}
-
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(a, b);
