@@ -46,15 +46,17 @@ static DEFINE_SPINLOCK(iommu_registry_lock);
 
 /*
  * The buses whose devices an IOMMU may translate, in the order a new
- * instance probes them.  NULL for a bus this kernel does not have.
+ * instance probes them.  NULL for a bus this kernel does not have; the
+ * buses whose type is only declared when built are left out instead.
  */
 static const struct bus_type *const iommu_client_buses[] = {
 	&platform_bus_type,
-	IS_ENABLED(CONFIG_PCI) ? &pci_bus_type : NULL,
+#ifdef CONFIG_PCI
+	&pci_bus_type,
+#endif
 	IS_ENABLED(CONFIG_ARM_AMBA) ? &amba_bustype : NULL,
 	IS_ENABLED(CONFIG_FSL_MC_BUS) ? &fsl_mc_bus_type : NULL,
 #ifdef CONFIG_TEGRA_HOST1X_CONTEXT_BUS
-	/* only declared when built */
 	&host1x_context_device_bus_type,
 #endif
 	IS_ENABLED(CONFIG_CDX_BUS) ? &cdx_bus_type : NULL,

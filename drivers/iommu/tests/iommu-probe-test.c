@@ -27,11 +27,12 @@ static const struct iommu_mock_config plain_cfg = {
 /*
  * Upstream's 6.12.y core looks a device without a fwspec up with
  * iommu_ops_from_fwnode(NULL), which returns the first registered instance
- * with a NULL fwnode: Intel VT-d, registered at boot.  A later driver
+ * with a NULL fwnode, registered at boot before any test runs (Intel VT-d
+ * on x86, iommufd's selftest mock on every architecture).  A later driver
  * without a fwnode is never asked.
  */
 #define GAP_NO_FWSPEC \
-	"no-fwspec device only offered to the first NULL-fwnode IOMMU (Intel VT-d), see __iommu_probe_device()/iommu_fwspec_ops()"
+	"no-fwspec device only offered to the first registered NULL-fwnode IOMMU, see __iommu_probe_device()/iommu_fwspec_ops()"
 
 static void probe_fwspec_device_reaches_its_driver(struct kunit *test)
 {

@@ -640,7 +640,8 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 	md->domain.ops = &mock_paging_ops;
 	md->domain.pgsize_bitmap = mock->reg_ops->pgsize_bitmap;
 	md->domain.geometry.aperture_start = 0;
-	md->domain.geometry.aperture_end = DMA_BIT_MASK(48);
+	/* 48 bits, or what the unsigned long IOVA of iommu_map() reaches */
+	md->domain.geometry.aperture_end = DMA_BIT_MASK(min(48, BITS_PER_LONG));
 	md->domain.geometry.force_aperture = true;
 
 	ev.domain = &md->domain;
