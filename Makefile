@@ -6,42 +6,68 @@
 #
 #   make run      boot the patched kernel and print the guest report
 #   make shell    boot it with an interactive shell on the console
-#   make check    every test on both cores, the quality gates and the
-#                 export comparison; the last line is "N passed, N failed"
+#   make check    every test on both cores and both architectures, the
+#                 quality gates and the export comparisons; the last line
+#                 is "N passed, N failed"
 #   make kunit    only the KUnit conformance suite
-#   make e2e      only the end-to-end tests
+#   make e2e      only the end-to-end tests, behind every IOMMU QEMU
+#                 emulates for ARCH
+#   make arm32    build-only: 32-bit ARM, exynos_defconfig + Exynos IOMMU
+#                 (QEMU has no Exynos SysMMU model)
 #   make gates    checkpatch --strict, kernel-doc and sparse on our sources
-#   make linkcheck  build every x86 IOMMU driver, VFIO, iommufd, KVM with our core
 #   make series   our work as a format-patch series against the base tree
 #
 # CORE=ours (default) or CORE=upstream selects the IOMMU core the kernel is
-# built with; each has its own O= directory, build/x86_64-<core>.
+# built with; ARCH=x86_64 (default) or arm64 the architecture.  Each pair
+# has its own O= directory, build/<arch>-<core>.  IOMMU= selects the IOMMU
+# QEMU emulates for run and shell: intel (default), intel-sm, amd, virtio
+# on x86_64; smmuv3 (default), virtio on arm64.
 
 CORE	?= ours
 CORE_SYM = $(if $(filter ours,$(CORE)),OURS,$(if $(filter upstream,$(CORE)),UPSTREAM,$(error CORE must be ours or upstream)))
+ARCH	?= x86_64
 JOBS	?= $(shell nproc)
 TOP	:= $(CURDIR)
 BUILD	:= $(TOP)/build
 SRC	:= $(BUILD)/src/linux
-KDIR	:= $(BUILD)/x86_64-$(CORE)
+KDIR	:= $(BUILD)/$(ARCH)-$(CORE)
 RESULTS	:= $(BUILD)/results
 T	:= $(TOP)/tools/testing/iommu
 
 export CCACHE_DIR ?= $(BUILD)/ccache
 
-KUNITCONFIGS := $(T)/configs/guest.config $(T)/configs/debug.config
+# Per architecture: the QEMU machine kunit.py boots, the cross compiler,
+# the rows of the end-to-end matrix (the IOMMUs QEMU emulates there) and
+# the prefix of their result names.
+E2E_ROWS_x86_64 := intel intel-sm amd virtio
+E2E_ROWS_arm64	:= smmuv3 virtio
+ifeq ($(ARCH),x86_64)
+QEMU_CONFIG := x86_64_vtd
+CROSS	:=
+E2E_PFX	:= e2e
+else ifeq ($(ARCH),arm64)
+QEMU_CONFIG := arm64_smmuv3
+CROSS	:= aarch64-linux-gnu-
+E2E_PFX	:= e2e-arm64
+else
+$(error ARCH must be x86_64 or arm64)
+endif
+
+KUNITCONFIGS := $(addprefix $(T)/configs/,common.config $(ARCH).config debug.config)
 KUNIT	:= cd $(SRC) && python3 tools/testing/kunit/kunit.py
-KUNIT_ARGS = --arch=x86_64 --build_dir=$(KDIR) --jobs=$(JOBS) \
+KUNIT_ARGS = --arch=$(ARCH) --build_dir=$(KDIR) --jobs=$(JOBS) \
+	$(if $(CROSS),--cross_compile=$(CROSS)) \
 	$(addprefix --kunitconfig=,$(KUNITCONFIGS)) \
-	--qemu_config=$(T)/qemu_configs/x86_64_vtd.py \
-	--make_options='CC=ccache gcc' \
+	--qemu_config=$(T)/qemu_configs/$(QEMU_CONFIG).py \
+	--make_options='CC=ccache $(CROSS)gcc' \
 	--kconfig_add=CONFIG_IOMMU_CORE_$(CORE_SYM)=y
 
-DEBS := linux-source-6.12 qemu-system-x86 busybox-static build-essential \
-	flex bison bc cpio kmod libelf-dev libssl-dev python3 rsync xz-utils \
-	sparse coccinelle ccache
+DEBS := linux-source-6.12 qemu-system-x86 qemu-system-arm busybox-static \
+	build-essential gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+	gcc-arm-linux-gnueabihf flex bison bc cpio kmod libelf-dev libssl-dev \
+	python3 rsync xz-utils sparse coccinelle ccache
 
-.PHONY: all deps tree kernel kunit e2e check gates linkcheck series run shell summary clean
+.PHONY: all deps tree kernel kunit e2e check check-arch arm32 gates series run shell summary clean
 
 all: check
 
@@ -63,47 +89,72 @@ kernel: tree
 
 kunit: tree
 	@mkdir -p $(RESULTS)
-	@$(T)/run-kunit.sh $(SRC) $(RESULTS)/kunit-$(CORE) $(KUNIT_ARGS)
+	@$(T)/run-kunit.sh $(SRC) $(RESULTS)/$(subst e2e,kunit,$(E2E_PFX))-$(CORE) $(KUNIT_ARGS)
 
+# The end-to-end tests behind each IOMMU QEMU emulates for this ARCH (one
+# kernel carries every driver), results in <prefix>-<iommu>-<core>.
+# E2E_ROWS picks rows; E2E_MODULE_CORE builds the test module against the
+# other core's kernel.
+E2E_ROWS ?= $(E2E_ROWS_$(ARCH))
 e2e: kernel
 	@mkdir -p $(RESULTS)
-	@$(T)/run-e2e.sh --kdir $(KDIR) --src $(SRC) --out $(RESULTS)/e2e-$(CORE) --mode test \
-		$(if $(E2E_MODULE_CORE),--module-kdir $(BUILD)/x86_64-$(E2E_MODULE_CORE))
+	@rc=0; for row in $(E2E_ROWS); do \
+		$(T)/run-e2e.sh --arch $(ARCH) --iommu $$row --kdir $(KDIR) \
+			--src $(SRC) --out $(RESULTS)/$(E2E_PFX)-$$row-$(CORE) --mode test \
+			$(if $(E2E_MODULE_CORE),--module-kdir $(BUILD)/$(ARCH)-$(E2E_MODULE_CORE)) || \
+			rc=1; \
+	done; exit $$rc
 
+IOMMU ?= $(firstword $(E2E_ROWS_$(ARCH)))
 run: kernel
-	@$(T)/run-e2e.sh --kdir $(KDIR) --src $(SRC) --out $(BUILD)/run-$(CORE) --mode report
+	@$(T)/run-e2e.sh --arch $(ARCH) --iommu $(IOMMU) --kdir $(KDIR) --src $(SRC) \
+		--out $(BUILD)/run-$(ARCH)-$(CORE) --mode report
 
 shell: kernel
-	@$(T)/run-e2e.sh --kdir $(KDIR) --src $(SRC) --out $(BUILD)/shell-$(CORE) --mode shell
+	@$(T)/run-e2e.sh --arch $(ARCH) --iommu $(IOMMU) --kdir $(KDIR) --src $(SRC) \
+		--out $(BUILD)/shell-$(ARCH)-$(CORE) --mode shell
 
-# Both cores, the whole suite and every end-to-end test on each (the test
-# module that runs on our core is built against upstream's, so its load
-# shows the exports match); the tree-wide link check; then the quality
-# gates on our sources and the export comparison.
+# Every test on both cores of every architecture, then the quality gates
+# on our sources.  The summary shows each row of the matrix on each core.
+MATRIX := kunit $(addprefix e2e-,$(E2E_ROWS_x86_64)) \
+	kunit-arm64 $(addprefix e2e-arm64-,$(E2E_ROWS_arm64)) build-arm32-exynos
 check:
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(MAKE) --no-print-directory tree || echo "FAIL setup: tree" >> $(RESULTS)/setup.results
+	-@$(MAKE) --no-print-directory check-arch ARCH=x86_64
+	-@$(MAKE) --no-print-directory check-arch ARCH=arm64
+	-@$(MAKE) --no-print-directory arm32 CORE=upstream
+	@[ -d $(BUILD)/arm32-ours ] || [ ! -d $(BUILD)/arm32-upstream ] || \
+		cp -a $(BUILD)/arm32-upstream $(BUILD)/arm32-ours
+	-@$(MAKE) --no-print-directory arm32 CORE=ours
+	-@$(MAKE) --no-print-directory gates
+	@$(T)/summary.sh $(RESULTS) $(MATRIX)
+
+# One architecture: the KUnit suite and the end-to-end matrix on upstream's
+# core, then on ours, whose kernel tree starts as a copy of upstream's so
+# that kbuild rebuilds only what depends on the core choice.  The test
+# module that runs on our core is built against upstream's kernel, and the
+# two kernels' exports are compared.
+check-arch:
 	-@$(MAKE) --no-print-directory kunit CORE=upstream
 	-@$(MAKE) --no-print-directory e2e CORE=upstream
+	@[ -d $(BUILD)/$(ARCH)-ours ] || [ ! -d $(BUILD)/$(ARCH)-upstream ] || \
+		cp -a $(BUILD)/$(ARCH)-upstream $(BUILD)/$(ARCH)-ours
 	-@$(MAKE) --no-print-directory kunit CORE=ours
 	-@$(MAKE) --no-print-directory e2e CORE=ours E2E_MODULE_CORE=upstream
-	-@$(MAKE) --no-print-directory linkcheck
-	-@$(MAKE) --no-print-directory gates
-	-@$(T)/compare-exports.sh $(BUILD)/x86_64-upstream $(BUILD)/x86_64-ours \
-		$(RESULTS)/exports
-	@$(T)/summary.sh $(RESULTS)
+	-@$(T)/compare-exports.sh $(BUILD)/$(ARCH)-upstream $(BUILD)/$(ARCH)-ours \
+		$(RESULTS)/$(subst e2e,exports,$(E2E_PFX))
 
-# Build-only: every x86 IOMMU driver, VFIO, iommufd, KVM with our core.
-LINKCHECK_CONFIGS := $(KUNITCONFIGS) $(BUILD)/core-ours.config $(T)/configs/linkcheck.config
-linkcheck: tree
+# Build-only, as QEMU has no Exynos SysMMU model: a 32-bit ARM kernel from
+# exynos_defconfig with the Exynos IOMMU driver and its DRM users on the
+# legacy arm_iommu_* DMA path, with CORE's core; no warning in drivers/iommu.
+arm32: tree
 	@mkdir -p $(RESULTS)
-	@printf 'CONFIG_SERIAL_8250=y\nCONFIG_SERIAL_8250_CONSOLE=y\nCONFIG_IOMMU_CORE_OURS=y\n' \
-		> $(BUILD)/core-ours.config
-	@JOBS=$(JOBS) $(T)/run-linkcheck.sh $(SRC) $(BUILD)/x86_64-linkcheck \
-		$(RESULTS)/linkcheck $(LINKCHECK_CONFIGS)
+	@JOBS=$(JOBS) $(T)/run-buildcheck-arm32.sh $(SRC) $(BUILD)/arm32-$(CORE) \
+		$(RESULTS)/build-arm32-exynos-$(CORE) $(CORE)
 
 gates:
-	@$(MAKE) --no-print-directory kernel CORE=ours
+	@$(MAKE) --no-print-directory kernel CORE=ours ARCH=x86_64
 	@mkdir -p $(RESULTS)
 	@$(T)/run-gates.sh $(TOP) $(SRC) $(BUILD)/x86_64-ours $(RESULTS)/gates
 
@@ -117,4 +168,4 @@ series: tree
 	@$(T)/make-series.sh $(TOP) $(SRC) $(BUILD)/series/patches
 
 clean:
-	rm -rf $(BUILD)/x86_64-* $(RESULTS)
+	rm -rf $(BUILD)/x86_64-* $(BUILD)/arm64-* $(BUILD)/arm32-* $(RESULTS)

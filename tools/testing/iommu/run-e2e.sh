@@ -1,18 +1,33 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# End-to-end IOMMU tests: boot a test kernel under QEMU (q35, TCG) behind an
-# emulated Intel VT-d with three edu DMA devices, and run the guest tests.
+# End-to-end IOMMU tests: boot a test kernel under QEMU (TCG; q35 on x86_64,
+# virt on arm64) behind an emulated IOMMU with three edu DMA devices, and
+# run the guest tests.
 #
 # usage: run-e2e.sh --kdir <kernel O= dir> --src <linux tree> --out <prefix>
 #                   --mode test|report|shell [--module-kdir <O= dir>]
+#                   [--arch x86_64|arm64] [--iommu <iommu>]
 #
 #   --module-kdir  build the test module against this kernel instead (same
 #                  version and config, e.g. the other IOMMU core)
+#   --arch         the kernel's architecture (x86_64, the default, or arm64)
+#   --iommu        the IOMMU QEMU emulates (one kernel carries every driver):
+#                  x86_64 (q35, ACPI):
+#                    intel     Intel VT-d, legacy mode (the default)
+#                    intel-sm  Intel VT-d, scalable mode with PASIDs
+#                    amd       AMD-Vi
+#                    virtio    virtio-iommu (ACPI VIOT)
+#                  arm64 (virt, device tree):
+#                    smmuv3    Arm SMMUv3 (the default)
+#                    virtio    virtio-iommu (the device tree's iommu-map)
+#                  The result names start with the row, "e2e-<iommu>/" on
+#                  x86_64, "e2e-arm64-<iommu>/" on arm64.
 #
 #   test    run every test; <prefix>.results gets one line per test,
-#           "PASS e2e/<name>" or "FAIL e2e/<name>: <reason>", then the
-#           console check; exits non-zero on any FAIL
+#           "PASS <row>/<name>" (": not checked: <what>: <why>" added when
+#           the IOMMU cannot show all of it) or "FAIL <row>/<name>:
+#           <reason>", then the console check; exits non-zero on any FAIL
 #   report  print a short report from inside the guest (IOMMU groups and
 #           the main round trips)
 #   shell   interactive busybox shell on the console (Ctrl-A X quits QEMU)
@@ -23,23 +38,37 @@
 # Guest topology (IOMMU groups as Linux forms them):
 #   00:03.0  edu on pcie.0, alone in its group
 #   pcie-root-port -> pcie-pci-bridge -> two edu sharing one group
+# except behind virtio-iommu and on arm64, where the two sharing a group
+# are functions 0 and 1 of slot 00:05 (multifunction, no ACS): QEMU 7.2's
+# virtio-iommu knows a device behind a PCIe-to-PCI bridge only by the
+# bridge's alias requester ID, and Linux probes the device's own ID, which
+# QEMU refuses; Linux's SMMUv3 driver gives each such device the alias as
+# a second stream ID, and refuses the second device whose alias is already
+# taken ("stream ... already in tree").
+#
+# The results travel on a serial port of their own: ttyS1 on x86_64; on
+# arm64, whose virt machine has one UART, a virtio console (hvc0) on
+# virtio-mmio, which no IOMMU translates.
 #
 # Environment: E2E_TIMEOUT (seconds per boot, default 300), E2E_SEED
-# (shuffle the test order), E2E_SHELL_TIMEOUT (default 3600), QEMU.
+# (shuffle the test order), E2E_SHELL_TIMEOUT (default 3600), QEMU,
+# E2E_QEMU_ARGS (more QEMU arguments, e.g. "-trace amdvi_page_fault"; the
+# trace goes to build/e2e/<kdir name>/qemu-<mode>-<iommu>.log).
 set -uo pipefail
 
 T=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$T/../../.." && pwd)
 BUILD=$TOP/build
-QEMU=${QEMU:-qemu-system-x86_64}
 TIMEOUT=${E2E_TIMEOUT:-300}
 SHELL_TIMEOUT=${E2E_SHELL_TIMEOUT:-3600}
 SEED=${E2E_SEED:-}
 
-kdir='' src='' out='' mode='' module_kdir=''
+kdir='' src='' out='' mode='' module_kdir='' iommu=intel iommu_set='' arch=x86_64
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kdir) kdir=$2; shift 2 ;;
+	--arch) arch=$2; shift 2 ;;
+	--iommu) iommu=$2; iommu_set=1; shift 2 ;;
 	--module-kdir) module_kdir=$2; shift 2 ;;
 	--src) src=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
@@ -49,9 +78,58 @@ while [ $# -gt 0 ]; do
 done
 case "$mode" in
 test|report|shell) ;;
-*) echo "usage: $0 --kdir <dir> --src <tree> --out <prefix> --mode test|report|shell" >&2
+*) echo "usage: $0 --kdir <dir> --src <tree> --out <prefix> --mode test|report|shell [--arch x86_64|arm64] [--iommu <iommu>]" >&2
    exit 2 ;;
 esac
+case "$arch" in
+x86_64)
+	QEMU=${QEMU:-qemu-system-x86_64}
+	cross=
+	kimage=arch/x86/boot/bzImage ;;
+arm64)
+	QEMU=${QEMU:-qemu-system-aarch64}
+	cross=aarch64-linux-gnu-
+	kimage=arch/arm64/boot/Image
+	# No --iommu: the first row of this architecture.
+	[ "$iommu_set" ] || iommu=smmuv3 ;;
+*) echo "run-e2e: unknown architecture $arch (x86_64 or arm64)" >&2
+   exit 2 ;;
+esac
+# The row: the IOMMU QEMU emulates, how Linux is told to use it, and the
+# prefix of the result names.  On arm64 the guest's model of the IOMMU,
+# and so the row, is "arm64-<iommu>".
+model=$iommu
+case "$arch:$iommu" in
+x86_64:intel)
+	iommu_dev=intel-iommu,intremap=off
+	iommu_append="intel_iommu=on" ;;
+x86_64:intel-sm)
+	iommu_dev=intel-iommu,intremap=off,x-scalable-mode=on,x-pasid-mode=on
+	iommu_append="intel_iommu=on,sm_on" ;;
+x86_64:amd)
+	iommu_dev=amd-iommu,intremap=off
+	iommu_append="" ;;
+x86_64:virtio)
+	iommu_dev=virtio-iommu-pci
+	iommu_append="" ;;
+arm64:smmuv3)
+	# The SMMUv3 is part of the machine, in front of its PCIe root
+	# complex.
+	machine=virt,gic-version=3,iommu=smmuv3
+	iommu_dev=
+	iommu_append=""
+	model=arm64-smmuv3 ;;
+arm64:virtio)
+	machine=virt,gic-version=3
+	iommu_dev=virtio-iommu-pci
+	iommu_append=""
+	model=arm64-virtio ;;
+x86_64:*) echo "run-e2e: unknown IOMMU $iommu (intel, intel-sm, amd or virtio)" >&2
+   exit 2 ;;
+*) echo "run-e2e: unknown IOMMU $iommu on $arch (smmuv3 or virtio)" >&2
+   exit 2 ;;
+esac
+row=e2e-$model
 if [ -z "$kdir" ] || [ -z "$src" ] || [ -z "$out" ]; then
 	echo "run-e2e: --kdir, --src and --out are required" >&2
 	exit 2
@@ -66,14 +144,17 @@ mkdir -p "$(dirname "$out")"
 out=$(realpath -m "$out")
 
 work=$BUILD/e2e/$(basename "$kdir")
+# The UAPI headers the guest program is built against: the host's on
+# x86_64, the guest's when cross-compiling.
 uapi=$BUILD/uapi-headers
+guest_uapi=$uapi${cross:+-$arch}
 start=$(date +%s)
 
 # A setup failure is a test failure too, with the reason in the results.
 fail_setup() {
 	echo "run-e2e: $*" >&2
 	if [ "$mode" = test ]; then
-		echo "FAIL e2e/setup: $*" > "$out.results"
+		echo "FAIL $row/setup: $*" > "$out.results"
 	fi
 	exit 1
 }
@@ -87,31 +168,62 @@ log_tail() {
 # ---- build ---------------------------------------------------------------
 
 mkdir -p "$work"
-image=$kdir/arch/x86/boot/bzImage
+image=$kdir/$kimage
 [ -f "$image" ] || fail_setup "no kernel image $image (build the kernel first)"
 # A snapshot: the build directory may be rebuilt while we run.
-cp "$image" "$work/bzImage" || fail_setup "cannot copy $image"
+cp "$image" "$work/$(basename "$kimage")" || fail_setup "cannot copy $image"
 
-if ! grep -qs VFIO_DEVICE_BIND_IOMMUFD "$uapi/usr/include/linux/vfio.h"; then
-	echo "run-e2e: installing UAPI headers into $uapi"
-	make -s -C "$src" O="$uapi" headers_install \
-		INSTALL_HDR_PATH="$uapi/usr" > "$work/headers.log" 2>&1 ||
+# The UAPI headers of architecture $1 (the host's if empty) into $2.
+install_uapi() {
+	grep -qs VFIO_DEVICE_BIND_IOMMUFD "$2/usr/include/linux/vfio.h" &&
+		return 0
+	echo "run-e2e: installing ${1:+$1 }UAPI headers into $2"
+	make -s -C "$src" O="$2" ${1:+ARCH=$1} headers_install \
+		INSTALL_HDR_PATH="$2/usr" > "$work/headers.log" 2>&1 ||
 		{ log_tail "headers_install failed" "$work/headers.log"
 		  fail_setup "headers_install failed"; }
-fi
+}
 
-gcc -static -O2 -Wall -Wextra -Wno-format-truncation \
-	-I"$uapi/usr/include" -o "$work/iommu-e2e" "$T"/guest/*.c \
-	> "$work/guest.log" 2>&1 ||
-	{ log_tail "guest program build failed" "$work/guest.log"
-	  fail_setup "guest program build failed"; }
+# $1: output, $2: compiler, $3: UAPI headers
+build_guest() {
+	"$2" -static -O2 -Wall -Wextra -Wno-format-truncation \
+		-I"$3/usr/include" -o "$1" "$T"/guest/*.c \
+		> "$work/guest.log" 2>&1 ||
+		{ log_tail "guest program build failed" "$work/guest.log"
+		  fail_setup "guest program build failed"; }
+}
+
+# The result names come from the guest program's list: when it cannot
+# run here, from a host build of it.
+install_uapi "" "$uapi"
+if [ -n "$cross" ]; then
+	lister=$work/iommu-e2e-host
+	build_guest "$lister" gcc "$uapi"
+	install_uapi "$arch" "$guest_uapi"
+	build_guest "$work/iommu-e2e" "${cross}gcc" "$guest_uapi"
+else
+	lister=$work/iommu-e2e
+	build_guest "$lister" gcc "$uapi"
+fi
 
 rm -rf "$work/module"
 mkdir -p "$work/module"
 cp "$T/module/Makefile" "$T/module/iommu_e2e.c" "$work/module/"
-make -C "$src" O="$module_kdir" M="$work/module" modules > "$work/module.log" 2>&1 ||
+make -C "$src" O="$module_kdir" M="$work/module" \
+	${cross:+ARCH=$arch CROSS_COMPILE=$cross} modules \
+	> "$work/module.log" 2>&1 ||
 	{ log_tail "module build failed" "$work/module.log"
 	  fail_setup "module build failed"; }
+
+# busybox for the guest: the host's on x86_64, Debian's static build for
+# the guest's architecture otherwise (fetched once into build/).
+busybox=/bin/busybox
+if [ -n "$cross" ]; then
+	busybox=$BUILD/busybox-$arch/bin/busybox
+	"$T/get-busybox.sh" "$arch" "$BUILD/busybox-$arch" > "$work/busybox.log" 2>&1 ||
+		{ log_tail "busybox for $arch failed" "$work/busybox.log"
+		  fail_setup "no busybox for $arch (tools/testing/iommu/get-busybox.sh $arch build/busybox-$arch, as root)"; }
+fi
 
 gcc -O2 -o "$work/gen_init_cpio" "$src/usr/gen_init_cpio.c" \
 	> "$work/cpio.log" 2>&1 ||
@@ -129,7 +241,7 @@ dir /root 0700 0 0
 dir /lib 0755 0 0
 dir /lib/modules 0755 0 0
 file /init $T/guest/init 0755 0 0
-file /bin/busybox /bin/busybox 0755 0 0
+file /bin/busybox $busybox 0755 0 0
 slink /bin/sh busybox 0777 0 0
 file /bin/iommu-e2e $work/iommu-e2e 0755 0 0
 file /lib/modules/iommu_e2e.ko $work/module/iommu_e2e.ko 0644 0 0
@@ -142,26 +254,71 @@ EOF
 # ---- boot ----------------------------------------------------------------
 
 edu="edu,dma_mask=0xffffffffff"
-# QEMU's VT-d runs without interrupt remapping here (intremap=off), which
-# VFIO refuses unless told that unsafe (unremapped) MSIs are acceptable.
-append="console=ttyS0 intel_iommu=on kunit.enable=0 panic=-1"
+console=ttyS0
+[ "$arch" = arm64 ] && console=ttyAMA0
+# No emulated IOMMU remaps interrupts here (VT-d and AMD-Vi run with
+# intremap=off, virtio-iommu cannot), which VFIO refuses unless told that
+# unsafe (unremapped) MSIs are acceptable.
+append="console=$console${iommu_append:+ $iommu_append} kunit.enable=0 panic=-1"
 append="$append vfio_iommu_type1.allow_unsafe_interrupts=1"
 append="$append iommufd.allow_unsafe_interrupts=1 e2e.mode=$mode"
+append="$append e2e.iommu=$model"
+[ "$arch" = arm64 ] && append="$append e2e.out=/dev/hvc0"
 [ -n "$SEED" ] && append="$append e2e.seed=$SEED"
 # shellcheck disable=SC2054 # commas separate QEMU sub-options
-qemu_args=(
-	-accel tcg -M q35 -smp 2 -m 1G
-	-nodefaults -no-reboot -display none
-	-kernel "$work/bzImage" -initrd "$work/initramfs.cpio"
-	-append "$append"
-	-device intel-iommu,intremap=off
-	-device "$edu,bus=pcie.0,addr=0x3"
-	-device pcie-root-port,id=e2e_rp,bus=pcie.0,addr=0x4,chassis=1,slot=1
-	-device pcie-pci-bridge,id=e2e_br,bus=e2e_rp,addr=0x0
-	-device "$edu,bus=e2e_br,addr=0x1"
-	-device "$edu,bus=e2e_br,addr=0x2"
-)
-ttys1=$work/ttyS1-$mode.log
+if [ "$iommu" = virtio ] || [ "$arch" = arm64 ]; then
+	shared=(
+		-device "$edu,bus=pcie.0,addr=0x5.0,multifunction=on"
+		-device "$edu,bus=pcie.0,addr=0x5.1"
+	)
+else
+	shared=(
+		-device pcie-root-port,id=e2e_rp,bus=pcie.0,addr=0x4,chassis=1,slot=1
+		-device pcie-pci-bridge,id=e2e_br,bus=e2e_rp,addr=0x0
+		-device "$edu,bus=e2e_br,addr=0x1"
+		-device "$edu,bus=e2e_br,addr=0x2"
+	)
+fi
+# The scalable-mode row checks in QEMU's trace that the guest really
+# programmed a scalable-mode root table.
+trace=()
+[ "$iommu" = intel-sm ] && trace=(-trace vtd_reg_dmar_root)
+# shellcheck disable=SC2206 # split on purpose
+extra=(${E2E_QEMU_ARGS:-})
+# shellcheck disable=SC2054 # commas separate QEMU sub-options
+if [ "$arch" = x86_64 ]; then
+	qemu_args=(
+		-accel tcg -M q35 -smp 2 -m 1G
+		-nodefaults -no-reboot -display none
+		-kernel "$work/bzImage" -initrd "$work/initramfs.cpio"
+		-append "$append"
+		-device "$iommu_dev"
+		-device "$edu,bus=pcie.0,addr=0x3"
+		"${shared[@]}" "${trace[@]}" "${extra[@]}"
+	)
+	# The results: the second UART.
+	ttys1=$work/ttyS1-$mode-$iommu.log
+	results=(-serial file:"$ttys1")
+	behind=$iommu_dev
+else
+	qemu_args=(
+		-accel tcg -M "$machine" -cpu max,pauth-impdef=on -smp 2 -m 1G
+		-nodefaults -no-reboot -display none
+		-kernel "$work/Image" -initrd "$work/initramfs.cpio"
+		-append "$append"
+		${iommu_dev:+-device "$iommu_dev"}
+		-device "$edu,bus=pcie.0,addr=0x3"
+		"${shared[@]}" "${trace[@]}" "${extra[@]}"
+	)
+	# The results: a virtio console on virtio-mmio, outside any IOMMU.
+	ttys1=$work/hvc0-$mode-$iommu.log
+	results=(
+		-chardev file,id=e2e_out,path="$ttys1"
+		-device virtio-serial-device -device virtconsole,chardev=e2e_out
+	)
+	behind=${iommu_dev:-the SMMUv3 of the virt machine}
+fi
+qemu_log=$work/qemu-$mode-$iommu.log
 rm -f "$ttys1" "$out.console"
 
 if [ "$mode" = shell ]; then
@@ -169,14 +326,14 @@ if [ "$mode" = shell ]; then
 	timeout -k 10 "$SHELL_TIMEOUT" "$QEMU" "${qemu_args[@]}" \
 		-chardev stdio,id=con,mux=on,logfile="$out.console" \
 		-serial chardev:con -mon chardev=con,mode=readline \
-		-serial file:"$ttys1"
+		"${results[@]}"
 	exit $?
 fi
 
-echo "run-e2e: booting $(basename "$kdir") under QEMU/TCG ($mode mode, log $out.console)"
+echo "run-e2e: booting $(basename "$kdir") under QEMU/TCG behind $behind ($mode mode, log $out.console)"
 timeout -k 10 "$TIMEOUT" "$QEMU" "${qemu_args[@]}" \
-	-serial file:"$out.console" -serial file:"$ttys1" \
-	< /dev/null > "$work/qemu-$mode.log" 2>&1 &
+	-serial file:"$out.console" "${results[@]}" \
+	< /dev/null > "$qemu_log" 2>&1 &
 qemu_pid=$!
 if [ "$mode" = test ]; then
 	# Show the results as they come.
@@ -196,7 +353,7 @@ elif grep -qs 'Kernel panic' "$out.console"; then
 	problem="kernel panic: $(grep -m1 'Kernel panic' "$out.console" |
 		sed 's/^\[[ 0-9.]*\] //' | cut -c1-120)"
 elif [ $rc -ne 0 ]; then
-	problem="QEMU exited with $rc: $(tail -n 1 "$work/qemu-$mode.log")"
+	problem="QEMU exited with $rc: $(tail -n 1 "$qemu_log")"
 fi
 
 if [ "$mode" = report ]; then
@@ -216,16 +373,24 @@ if [ -z "$problem" ] && ! grep -q '^E2E-DONE' <<< "$raw"; then
 	problem="guest stopped before the tests ended"
 fi
 {
-	for name in $("$work/iommu-e2e" list); do
+	for name in $("$lister" list -i "$model"); do
 		line=$(grep -m1 -E "^(PASS|FAIL) $name(: |$)" <<< "$raw")
 		echo "${line:-FAIL $name: did not report (${problem:-no result})}"
 	done
-	if [ -n "$problem" ]; then
-		echo "FAIL e2e/guest-run: $problem"
-	else
-		echo "PASS e2e/guest-run"
+	if [ "$iommu" = intel-sm ]; then
+		# "vtd_reg_dmar_root addr 0x... scalable 1" (QEMU 7.2)
+		if grep -qE 'vtd_reg_dmar_root .*(scalable|extended) 1' "$qemu_log"; then
+			echo "PASS $row/scalable-mode"
+		else
+			echo "FAIL $row/scalable-mode: QEMU never saw a scalable-mode root table (trace vtd_reg_dmar_root in $qemu_log)"
+		fi
 	fi
-	"$T/console-check.sh" "$out.console" e2e/console-clean
+	if [ -n "$problem" ]; then
+		echo "FAIL $row/guest-run: $problem"
+	else
+		echo "PASS $row/guest-run"
+	fi
+	"$T/console-check.sh" "$out.console" "$row/console-clean"
 } > "$out.results"
 
 passed=$(grep -c '^PASS ' "$out.results")

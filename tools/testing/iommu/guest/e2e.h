@@ -43,10 +43,60 @@ struct topo {
 	int shared_group;
 	char all[8][BDF_LEN];		/* every edu, to restore their state */
 	int nr_all;
+	int nr_primed;			/* given their group by a bind */
 	char error[256];		/* why the topology is not usable */
 };
 
+/*
+ * The IOMMU the guest runs behind (e2e.iommu= on the kernel command line,
+ * "-i" of iommu-e2e): how to recognise it and how it reports a DMA fault.
+ */
+struct iommu_model {
+	/* intel, intel-sm, amd, virtio; arm64-smmuv3, arm64-virtio */
+	const char *name;
+	/*
+	 * Whether IOMMU @iommu (its name in /sys/class/iommu) is of this
+	 * model and set up as the row needs: 0 with a short description in
+	 * @what, or why().
+	 */
+	int (*check)(const char *iommu, char *what, size_t size);
+	const char *fault;		/* what the fault report is called */
+	/*
+	 * The two strings the kernel log record of a write fault by @bdf at
+	 * @addr contains; NULL when the model reports no faults.
+	 */
+	void (*fault_needles)(char *n1, char *n2, size_t size,
+			      const char *bdf, uint64_t addr);
+	/*
+	 * Where the report takes several records: the two strings of a
+	 * record that must follow the first one; NULL when one says it all.
+	 */
+	void (*fault_needles_next)(char *n1, char *n2, size_t size,
+				   const char *bdf, uint64_t addr);
+	const char *no_fault_report;	/* why not, when it reports none */
+	/*
+	 * Bytes the edu writes in a DMA meant to fault (0: EDU_XFER), so that
+	 * it makes few enough reports to get past the log's rate limit.
+	 */
+	unsigned int fault_xfer;
+	/*
+	 * Linux gives a device its IOMMU group only when a driver first
+	 * binds (ACPI VIOT and device tree endpoints are configured from
+	 * dma_configure()).
+	 */
+	bool group_on_bind;
+};
+
+/*
+ * A test that passes but could not check everything ends its detail with
+ * E2E_NOT_CHECKED "<what>: <why>"; that part goes into the results file.
+ */
+#define E2E_NOT_CHECKED	"; not checked: "
+
 /* util.c */
+extern const struct iommu_model *e2e_iommu;
+const struct iommu_model *iommu_model_find(const char *name);
+const char *iommu_model_names(void);
 extern char e2e_why[512];
 __printf(1, 2) int why(const char *fmt, ...);
 __printf(1, 2) void note(const char *fmt, ...);
@@ -56,6 +106,7 @@ int sysfs_read(const char *path, char *buf, size_t size);
 int sysfs_write(const char *path, const char *val);
 int pci_driver(const char *bdf, char *drv, size_t size);
 int pci_group(const char *bdf);
+int pci_iommu(const char *bdf, char *name, size_t size);
 int group_devices(int group, char names[][BDF_LEN], int max);
 int pci_bind(const char *bdf, const char *drv);
 int pci_unbind(const char *bdf);

@@ -23,8 +23,12 @@
 #define RT_DST		0x2400		/* destination, crosses one too */
 #define GUARD		0x5a
 #define VICTIM		0xa5
+#define VICTIM_PAGES	4	/* pages to find one usable as an IOVA in */
 
-/* The DMAR fault log is rate limited: 10 lines per 5 s, 2 per fault. */
+/*
+ * The fault logs are rate limited: 10 lines per 5 s (the DMAR log takes 2
+ * per fault).
+ */
 #define FAULT_STAMP	"/tmp/e2e-last-fault"
 #define FAULT_QUIET_MS	5500
 
@@ -134,12 +138,27 @@ static int round_trip(struct vfio *v, uint8_t *buf, uint64_t iova,
 	return 0;
 }
 
-/* "Request device [00:03.0] fault addr 0x1000 [" of a DMAR fault line. */
-static void fault_needle(char *buf, size_t size, const char *bdf,
-			 uint64_t addr)
+/*
+ * Wait for the IOMMU's report of the write fault of @bdf at @addr, if it
+ * reports faults; 0 when reported (or not reported by design).
+ */
+static int fault_reported(int kmsg, const char *bdf, uint64_t addr)
 {
-	snprintf(buf, size, "Request device [%s] fault addr 0x%llx [",
-		 strchr(bdf, ':') + 1, (unsigned long long)addr);
+	char n1[96], n2[96];
+
+	if (!e2e_iommu->fault_needles)
+		return 0;
+	e2e_iommu->fault_needles(n1, n2, sizeof(n1), bdf, addr);
+	if (!kmsg_wait(kmsg, n1, n2, 3000))
+		return why("no %s logged for unmapped IOVA %#llx",
+			   e2e_iommu->fault, (unsigned long long)addr);
+	if (!e2e_iommu->fault_needles_next)
+		return 0;
+	e2e_iommu->fault_needles_next(n1, n2, sizeof(n1), bdf, addr);
+	if (!kmsg_wait(kmsg, n1, n2, 3000))
+		return why("%s for unmapped IOVA %#llx logged without \"%s\"",
+			   e2e_iommu->fault, (unsigned long long)addr, n1);
+	return 0;
 }
 
 static bool driver_is(const char *bdf, const char *drv)
@@ -170,10 +189,23 @@ static void test_round_trip(const struct topo *t, enum vfio_kind kind,
 		result(name, false, "%s", e2e_why);
 		goto out;
 	}
-	/* Last 1 MiB of the aperture, within the edu's 40-bit DMA mask. */
-	top = v.ranges[v.nr_ranges - 1].last + 1;
-	if (!top || top > 1ULL << 40)
-		top = 1ULL << 40;
+	/*
+	 * Last 1 MiB of the highest usable range within the edu's 40-bit DMA
+	 * mask (AMD-Vi reserves 0xfd00000000-0xffffffffff).
+	 */
+	for (i = v.nr_ranges - 1; i >= 0; i--) {
+		if (v.ranges[i].start >= 1ULL << 40)
+			continue;
+		top = v.ranges[i].last + 1;
+		if (!top || top > 1ULL << 40)
+			top = 1ULL << 40;
+		if (top - v.ranges[i].start >= 0x100000)
+			break;
+	}
+	if (i < 0) {
+		result(name, false, "no usable IOVA range below 1 TiB");
+		goto close;
+	}
 	iovas[3] = top - 0x100000;
 
 	buf = alloc_locked(RT_SIZE);
@@ -216,28 +248,34 @@ static void test_vfio_cdev(const struct topo *t)
 /*
  * edu -> RAM to IOVAs that are not mapped: one never mapped and equal to
  * the physical address of a page we own, one just unmapped (its IOTLB
- * entry must be gone).  Neither page may change, and the IOMMU must log
- * a DMAR fault for each.
+ * entry must be gone).  Neither page may change, and the IOMMU must report
+ * a fault for each (unless the model reports none, see iommu.c).
  */
 static int unmapped(struct vfio *v, const struct topo *t, uint8_t *buf,
-		    uint8_t *victim, char *detail, size_t size)
+		    uint8_t *victims, char *detail, size_t size)
 {
 	const uint64_t iova_a = 0x123456000, iova_b = 0x80000000;
-	uint8_t want[EDU_XFER];
-	uint64_t phys, phys2;
+	const uint64_t xfer = e2e_iommu->fault_xfer ?: EDU_XFER;
+	uint8_t want[EDU_XFER], *victim = NULL;
+	uint64_t phys = 0, phys2;
 	size_t bad, first = 0;
-	char needle[96];
-	int kmsg, ret;
+	int kmsg, ret, i;
 
-	memset(victim, VICTIM, PAGE);
-	if (virt_to_phys(victim, &phys))
-		return -1;
-	if (phys < iova_a + RT_SIZE && phys + PAGE > iova_a)
-		return why("page at %#llx collides with our IOVA",
-			   (unsigned long long)phys);
-	if (!vfio_iova_ok(v, phys, PAGE))
-		return why("physical address %#llx is not a usable IOVA",
-			   (unsigned long long)phys);
+	/*
+	 * A page of ours whose physical address is a usable IOVA (the
+	 * IOMMU may reserve some, e.g. virtio-iommu's MSI window).
+	 */
+	memset(victims, VICTIM, VICTIM_PAGES * PAGE);
+	for (i = 0; i < VICTIM_PAGES && !victim; i++) {
+		if (virt_to_phys(victims + i * PAGE, &phys))
+			return -1;
+		if ((phys >= iova_a + RT_SIZE || phys + PAGE <= iova_a) &&
+		    vfio_iova_ok(v, phys, PAGE))
+			victim = victims + i * PAGE;
+	}
+	if (!victim)
+		return why("none of our %d pages has a physical address usable as IOVA (last %#llx)",
+			   VICTIM_PAGES, (unsigned long long)phys);
 
 	/* The device works in this setup, and holds a known pattern. */
 	if (round_trip(v, buf, iova_a, 0x61))
@@ -250,7 +288,7 @@ static int unmapped(struct vfio *v, const struct topo *t, uint8_t *buf,
 	fault_quiesce();
 
 	/* 1. An IOVA never mapped, equal to our page's physical address. */
-	ret = edu_dma(v->bar, EDU_BUF_ADDR, phys, EDU_XFER, true);
+	ret = edu_dma(v->bar, EDU_BUF_ADDR, phys, xfer, true);
 	fault_stamp();
 	if (ret)
 		goto out;
@@ -259,18 +297,15 @@ static int unmapped(struct vfio *v, const struct topo *t, uint8_t *buf,
 			  (unsigned long long)phys, (unsigned long long)phys2);
 		goto out;
 	}
-	bad = check_byte(victim, PAGE, VICTIM, &first);
+	bad = check_byte(victims, VICTIM_PAGES * PAGE, VICTIM, &first);
 	if (bad) {
-		ret = why("DMA to unmapped IOVA %#llx (our page's physical address) changed %zu bytes of the page",
+		ret = why("DMA to unmapped IOVA %#llx (our page's physical address) changed %zu bytes of our pages",
 			  (unsigned long long)phys, bad);
 		goto out;
 	}
-	fault_needle(needle, sizeof(needle), t->single, phys);
-	if (!kmsg_wait(kmsg, "DMA Write", needle, 3000)) {
-		ret = why("no DMAR fault logged for unmapped IOVA %#llx",
-			  (unsigned long long)phys);
+	ret = fault_reported(kmsg, t->single, phys);
+	if (ret)
 		goto out;
-	}
 
 	/* 2. An IOVA that was mapped and reached RAM, then unmapped. */
 	memset(buf, VICTIM, RT_SIZE);
@@ -289,7 +324,7 @@ static int unmapped(struct vfio *v, const struct topo *t, uint8_t *buf,
 	ret = vfio_unmap(v, iova_b, RT_SIZE);
 	if (ret)
 		goto out;
-	ret = edu_dma(v->bar, EDU_BUF_ADDR, iova_b + PAGE, EDU_XFER, true);
+	ret = edu_dma(v->bar, EDU_BUF_ADDR, iova_b + PAGE, xfer, true);
 	fault_stamp();
 	if (ret)
 		goto out;
@@ -299,16 +334,22 @@ static int unmapped(struct vfio *v, const struct topo *t, uint8_t *buf,
 			  (unsigned long long)iova_b + PAGE, bad);
 		goto out;
 	}
-	fault_needle(needle, sizeof(needle), t->single, iova_b + PAGE);
-	if (!kmsg_wait(kmsg, "DMA Write", needle, 3000)) {
-		ret = why("no DMAR fault logged for unmapped IOVA %#llx",
-			  (unsigned long long)iova_b + PAGE);
+	ret = fault_reported(kmsg, t->single, iova_b + PAGE);
+	if (ret)
 		goto out;
-	}
-	snprintf(detail, size,
-		 "%s on %s: writes to never-mapped IOVA %#llx (= our page's physical address) and to just-unmapped IOVA %#llx blocked and logged as DMAR faults",
-		 vfio_kind_name(v->kind), t->single, (unsigned long long)phys,
-		 (unsigned long long)iova_b + PAGE);
+	if (e2e_iommu->fault_needles)
+		snprintf(detail, size,
+			 "%s on %s: %llu-byte writes to never-mapped IOVA %#llx (= our page's physical address) and to just-unmapped IOVA %#llx blocked and logged as %ss",
+			 vfio_kind_name(v->kind), t->single,
+			 (unsigned long long)xfer, (unsigned long long)phys,
+			 (unsigned long long)iova_b + PAGE, e2e_iommu->fault);
+	else
+		snprintf(detail, size,
+			 "%s on %s: %llu-byte writes to never-mapped IOVA %#llx (= our page's physical address) and to just-unmapped IOVA %#llx blocked" E2E_NOT_CHECKED "the fault report: %s",
+			 vfio_kind_name(v->kind), t->single,
+			 (unsigned long long)xfer, (unsigned long long)phys,
+			 (unsigned long long)iova_b + PAGE,
+			 e2e_iommu->no_fault_report);
 out:
 	close(kmsg);
 	return ret;
@@ -317,7 +358,7 @@ out:
 static void test_unmapped(const struct topo *t, enum vfio_kind kind,
 			  const char *name)
 {
-	uint8_t *buf = NULL, *victim = NULL;
+	uint8_t *buf = NULL, *victims = NULL;
 	char detail[512];
 	struct vfio v;
 	int ret;
@@ -333,16 +374,16 @@ static void test_unmapped(const struct topo *t, enum vfio_kind kind,
 		goto out;
 	}
 	buf = alloc_locked(RT_SIZE);
-	victim = alloc_locked(PAGE);
-	if (!buf || !victim)
+	victims = alloc_locked(VICTIM_PAGES * PAGE);
+	if (!buf || !victims)
 		result(name, false, "buffers: %s", strerror(errno));
-	else if (unmapped(&v, t, buf, victim, detail, sizeof(detail)))
+	else if (unmapped(&v, t, buf, victims, detail, sizeof(detail)))
 		result(name, false, "%s", e2e_why);
 	else
 		result(name, true, "%s", detail);
 	vfio_close(&v);
 out:
-	free_locked(victim, PAGE);
+	free_locked(victims, VICTIM_PAGES * PAGE);
 	free_locked(buf, RT_SIZE);
 	pci_release(t->single);
 }
@@ -484,6 +525,7 @@ static void test_module_shared(const struct topo *t)
 static void test_topology(const struct topo *t)
 {
 	char members[16][BDF_LEN], path[PATH_MAX], type[32] = "?";
+	char iommu[64], what[128];
 	int n, i;
 
 	if (t->error[0]) {
@@ -507,10 +549,24 @@ static void test_topology(const struct topo *t)
 		       t->single_group, t->single, type);
 		return;
 	}
+	/* Behind the IOMMU of this row, set up as the row needs. */
+	for (i = 0; i < t->nr_all; i++) {
+		if (pci_iommu(t->all[i], iommu, sizeof(iommu))) {
+			result("topology", false, "%s is behind no IOMMU",
+			       t->all[i]);
+			return;
+		}
+		if (e2e_iommu->check(iommu, what, sizeof(what))) {
+			result("topology", false, "%s: %s", t->all[i],
+			       e2e_why);
+			return;
+		}
+	}
 	n = group_devices(t->shared_group, members, 16);
-	result("topology", true, "%s alone in group %d (%s); %s and %s share group %d (%d devices)",
+	result("topology", true, "%s alone in group %d (%s); %s and %s share group %d (%d devices); behind %s%s",
 	       t->single, t->single_group, type, t->shared[0], t->shared[1],
-	       t->shared_group, n);
+	       t->shared_group, n, what,
+	       t->nr_primed ? "; grouped at their first driver bind" : "");
 }
 
 const struct test tests[] = {

@@ -140,6 +140,15 @@ int pci_group(const char *bdf)
 	return atoi(name);
 }
 
+/* Name of the IOMMU @bdf is behind (e.g. "dmar0"), -errno when none. */
+int pci_iommu(const char *bdf, char *name, size_t size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", bdf);
+	return link_name(path, name, size);
+}
+
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(a, b);
@@ -267,6 +276,18 @@ int topo_discover(struct topo *t)
 
 	for (i = 0; i < n && t->nr_all < 8; i++)
 		snprintf(t->all[t->nr_all++], BDF_LEN, "%s", names[i]);
+
+	/*
+	 * Where the IOMMU groups a device only when a driver first binds it,
+	 * bind and release vfio-pci once; the group stays.
+	 */
+	for (i = 0; i < n && e2e_iommu->group_on_bind; i++) {
+		if (pci_group(names[i]) >= 0)
+			continue;
+		pci_bind(names[i], "vfio-pci");
+		pci_release(names[i]);
+		t->nr_primed++;
+	}
 
 	for (i = 0; i < n; i++) {
 		int g = pci_group(names[i]);

@@ -49,7 +49,7 @@
 #define EDU_XFER		4032
 #define EDU_DMA_TIMEOUT_US	(5 * USEC_PER_SEC)
 
-/* An IOVA above 4 GiB and inside the 39-bit aperture of QEMU's VT-d. */
+/* An IOVA above 4 GiB, inside the aperture of every IOMMU QEMU emulates. */
 #define E2E_IOVA		0x123450000ULL
 #define E2E_RESULTS_SIZE	1024
 
@@ -218,11 +218,9 @@ static void e2e_check_paging_domain(struct e2e_dev *e)
 			   "iommu_paging_domain_alloc: %ld", PTR_ERR(domain));
 		return;
 	}
-	if (domain->type != IOMMU_DOMAIN_UNMANAGED ||
-	    E2E_IOVA + size - 1 > domain->geometry.aperture_end) {
-		e2e_report(e, false, "paging-domain",
-			   "domain type %#x, aperture end %pad",
-			   domain->type, &domain->geometry.aperture_end);
+	if (domain->type != IOMMU_DOMAIN_UNMANAGED) {
+		e2e_report(e, false, "paging-domain", "domain type %#x",
+			   domain->type);
 		goto free_domain;
 	}
 
@@ -245,6 +243,16 @@ static void e2e_check_paging_domain(struct e2e_dev *e)
 	if (iommu_get_domain_for_dev(dev) != domain) {
 		e2e_report(e, false, "paging-domain",
 			   "attached, but the device is not in our domain");
+		goto detach;
+	}
+	/*
+	 * The geometry is known once attached: virtio-iommu sets it up at
+	 * the first attach.
+	 */
+	if (E2E_IOVA + size - 1 > domain->geometry.aperture_end) {
+		e2e_report(e, false, "paging-domain",
+			   "IOVA %#llx beyond the aperture end %pad", E2E_IOVA,
+			   &domain->geometry.aperture_end);
 		goto detach;
 	}
 
