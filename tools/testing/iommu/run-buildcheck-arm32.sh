@@ -9,9 +9,9 @@
 # the conformance suite) and the core's option.  Requires what the fragment
 # asks for to survive olddefconfig, builds vmlinux and the modules, checks
 # that vmlinux holds the IOMMU objects of this core and none of the other,
-# and that nothing under drivers/iommu/ compiles with a warning.  <kdir> may
-# be a copy of the other core's build directory: only what depends on the
-# choice is rebuilt.
+# and that nothing compiles or links with a warning.  <kdir> may be a copy
+# of the other core's build directory: only what depends on the choice is
+# rebuilt.
 tree=$(realpath "$1")
 kdir=$(realpath -m "$2")
 out=$(realpath -m "$3")
@@ -21,7 +21,7 @@ frag=$(realpath "$(dirname "$0")")/configs/arm32-exynos.config
 jobs=${JOBS:-$(nproc)}
 cross=arm-linux-gnueabihf-
 
-ours=$(cd "$tree" && ls drivers/iommu/core/*.c | sed 's/c$/o/')
+ours=$(cd "$tree" && printf '%s\n' drivers/iommu/core/*.c | sed 's/c$/o/')
 case $core in
 ours)		want=$ours; other=drivers/iommu/iommu.o ;;
 upstream)	want=drivers/iommu/iommu.o; other=$ours ;;
@@ -64,8 +64,8 @@ else
 	tail -30 "$out.log"
 fi
 
-# vmlinux.a is a thin archive: its members are paths to the objects, relative
-# to where make was started.
+# vmlinux.a is a thin archive: ar lists its members as paths to the
+# objects, prefixed with the archive's directory.
 linked=$("${cross}ar" t "$kdir/vmlinux.a" 2>/dev/null)
 in_vmlinux() { grep -qE "(^|/)$1\$" <<< "$linked"; }
 lacking=$(for o in $want; do in_vmlinux "$o" || echo "$o"; done | tr '\n' ' ')
@@ -77,9 +77,11 @@ else
 	echo "PASS $name/objects" >> "$out.results"
 fi
 
-warnings=$(grep -E '/drivers/iommu/[^ ]*: warning: ' "$out.log")
+# Any warning: one in a macro is reported at the header defining it, not
+# at our file, and the rest of this configuration builds without any.
+warnings=$(grep -E ': warning: |WARNING: modpost' "$out.log")
 if [ -n "$warnings" ]; then
-	echo "FAIL $name/warnings: $(wc -l <<< "$warnings") in drivers/iommu/, first: $(head -1 <<< "$warnings")" \
+	echo "FAIL $name/warnings: $(wc -l <<< "$warnings"), first: $(head -1 <<< "$warnings")" \
 		>> "$out.results"
 else
 	echo "PASS $name/warnings" >> "$out.results"
