@@ -60,7 +60,7 @@ find "$kdir/drivers/iommu" -name '*.o' -delete 2>/dev/null
 if kmake CC="ccache ${cross}gcc" -j"$jobs" all; then
 	echo "PASS $name/build ($(find "$kdir" -name '*.ko' | wc -l) modules)" >> "$out.results"
 else
-	echo "FAIL $name/build: $(grep -m1 -E 'error|ERROR' "$out.log")" >> "$out.results"
+	echo "FAIL $name/build: $(grep -m1 -E ' error: |^ERROR: |\*\*\* ' "$out.log")" >> "$out.results"
 	tail -30 "$out.log"
 fi
 
