@@ -287,29 +287,13 @@ trace=()
 extra=(${E2E_QEMU_ARGS:-})
 # shellcheck disable=SC2054 # commas separate QEMU sub-options
 if [ "$arch" = x86_64 ]; then
-	qemu_args=(
-		-accel tcg -M q35 -smp 2 -m 1G
-		-nodefaults -no-reboot -display none
-		-kernel "$work/bzImage" -initrd "$work/initramfs.cpio"
-		-append "$append"
-		-device "$iommu_dev"
-		-device "$edu,bus=pcie.0,addr=0x3"
-		"${shared[@]}" "${trace[@]}" "${extra[@]}"
-	)
+	machine_args=(-M q35 -kernel "$work/bzImage")
 	# The results: the second UART.
 	ttys1=$work/ttyS1-$mode-$iommu.log
 	results=(-serial file:"$ttys1")
 	behind=$iommu_dev
 else
-	qemu_args=(
-		-accel tcg -M "$machine" -cpu max,pauth-impdef=on -smp 2 -m 1G
-		-nodefaults -no-reboot -display none
-		-kernel "$work/Image" -initrd "$work/initramfs.cpio"
-		-append "$append"
-		${iommu_dev:+-device "$iommu_dev"}
-		-device "$edu,bus=pcie.0,addr=0x3"
-		"${shared[@]}" "${trace[@]}" "${extra[@]}"
-	)
+	machine_args=(-M "$machine" -cpu max,pauth-impdef=on -kernel "$work/Image")
 	# The results: a virtio console on virtio-mmio, outside any IOMMU.
 	ttys1=$work/hvc0-$mode-$iommu.log
 	results=(
@@ -318,6 +302,14 @@ else
 	)
 	behind=${iommu_dev:-the SMMUv3 of the virt machine}
 fi
+qemu_args=(
+	-accel tcg "${machine_args[@]}" -smp 2 -m 1G
+	-nodefaults -no-reboot -display none
+	-initrd "$work/initramfs.cpio" -append "$append"
+	${iommu_dev:+-device "$iommu_dev"}
+	-device "$edu,bus=pcie.0,addr=0x3"
+	"${shared[@]}" "${trace[@]}" "${extra[@]}"
+)
 qemu_log=$work/qemu-$mode-$iommu.log
 rm -f "$ttys1" "$out.console"
 
