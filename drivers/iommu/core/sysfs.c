@@ -129,7 +129,15 @@ static int iommu_grp_change_default(struct iommu_group *group, int req)
 	if (ret)
 		return ret;
 
-	/* Members follow the new domain type with their DMA ops */
+	/*
+	 * A domain changed in place (DMA gaining its flush queue) may be in
+	 * use, and its users' DMA ops stay as they are: rewriting them under
+	 * live DMA, for a driver on a domain of its own, would send its
+	 * unmaps elsewhere.  A new default domain has no users: its members
+	 * follow it with their DMA ops.
+	 */
+	if (group->default_domain == def)
+		return 0;
 	for_each_group_device(group, gdev)
 		iommu_setup_dma_ops(gdev->dev);
 	return 0;

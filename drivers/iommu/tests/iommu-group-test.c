@@ -6,6 +6,7 @@
 #include <kunit/test.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/iommu-dma.h>
 #include <linux/list.h>
 #include <linux/slab.h>
 #include <linux/sizes.h>
@@ -359,6 +360,40 @@ static void group_sysfs_type_write_dma_fq_in_place(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, buf, "DMA-FQ\n");
 }
 
+/*
+ * The in-place change to DMA-FQ touches the flush queue only: a driver that
+ * took its singleton group onto a domain of its own keeps the DMA ops it
+ * had, whatever the group's current domain says.
+ */
+static void group_sysfs_type_dma_fq_keeps_dma_ops(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.def_domain_type = IOMMU_DOMAIN_DMA,
+		.deferred_flush = true,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_group *group = iommu_mock_group(test, &md->dev);
+	struct iommu_domain *def = iommu_get_domain_for_dev(&md->dev);
+	struct iommu_domain *paging;
+
+	if (!IS_ENABLED(CONFIG_IOMMU_DMA))
+		kunit_skip(test, "no DMA-IOMMU layer");
+	KUNIT_ASSERT_NOT_NULL(test, group);
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	KUNIT_ASSERT_TRUE(test, use_dma_iommu(&md->dev));
+	KUNIT_ASSERT_EQ(test, iommu_mock_use_default_domain(test, &md->dev), 0);
+	paging = iommu_mock_paging_domain(test, &md->dev);
+	KUNIT_ASSERT_EQ(test, iommu_mock_attach_device(test, paging, &md->dev),
+			0);
+
+	KUNIT_EXPECT_EQ(test, write_group_attr(group, "type", "DMA-FQ"),
+			(ssize_t)strlen("DMA-FQ"));
+	KUNIT_EXPECT_EQ(test, def->type, IOMMU_DOMAIN_DMA_FQ);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev), paging);
+	KUNIT_EXPECT_TRUE(test, use_dma_iommu(&md->dev));
+}
+
 static void group_sysfs_type_write_rejects_unknown_type(struct kunit *test)
 {
 	struct iommu_mock *mock = iommu_mock_add(test, NULL);
@@ -496,6 +531,7 @@ static struct kunit_case iommu_group_test_cases[] = {
 	KUNIT_CASE(group_sysfs_type_write_switches_default_domain),
 	KUNIT_CASE(group_sysfs_type_write_refused_while_dma_api_in_use),
 	KUNIT_CASE(group_sysfs_type_write_dma_fq_in_place),
+	KUNIT_CASE(group_sysfs_type_dma_fq_keeps_dma_ops),
 	KUNIT_CASE(group_sysfs_type_write_rejects_unknown_type),
 	KUNIT_CASE(group_sysfs_name_is_set_by_driver),
 	KUNIT_CASE(group_sysfs_shows_reserved_regions),
