@@ -56,9 +56,9 @@ static bool grp_domain_blocks_all(struct iommu_group *group,
 	       domain == group->blocking_domain;
 }
 
-/* Move member @dev of @group to @domain, or leave it deferred */
-static int grp_dev_move(struct iommu_group *group, struct device *dev,
-			struct iommu_domain *domain)
+/* Whether member @dev of @group may move to @domain; touches no hardware */
+static int grp_dev_may_move(struct iommu_group *group, struct device *dev,
+			    struct iommu_domain *domain)
 {
 	if (!iommu_dev_has_iommu(dev))
 		return -ENODEV;
@@ -73,14 +73,29 @@ static int grp_dev_move(struct iommu_group *group, struct device *dev,
 			 "Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping. Contact your platform vendor.\n");
 		return -EINVAL;
 	}
+	return 0;
+}
 
+/* Move member @dev of @group to @domain, or leave it deferred */
+static int grp_dev_move(struct iommu_group *group, struct device *dev,
+			struct iommu_domain *domain)
+{
 	/*
 	 * Seed 000: the DMA that a previous kernel left running goes through
 	 * its tables until the driver takes over, so only the default domain
 	 * waits; any other domain is a deliberate choice and attaches at once.
 	 */
-	if (dev->iommu->attach_deferred && domain == group->default_domain)
-		return 0;
+	if (dev->iommu->attach_deferred) {
+		if (domain == group->default_domain)
+			return 0;
+		/*
+		 * 6.12's drivers tear the old translation down before they
+		 * may refuse a domain (Intel's device_block_translation(),
+		 * AMD's detach): even a refused attach ends the deferral, and
+		 * the undo of a failed switch attaches this device for real.
+		 */
+		dev->iommu->attach_deferred = 0;
+	}
 	return grp_dev_attach_now(dev, domain);
 }
 
@@ -99,7 +114,11 @@ static void grp_dev_block(struct iommu_group *group, struct device *dev,
 		dev_err(dev, "IOMMU driver refused the blocking domain as well\n");
 }
 
-/* Undo the move of @dev during a failed switch away from @prev */
+/*
+ * Undo the move of @dev during a failed switch away from @prev.  The member
+ * that refused the new domain is undone too: the drivers of 6.12 may have
+ * blocked it before refusing, while the group still names @prev.
+ */
 static void grp_dev_restore(struct iommu_group *group, struct device *dev,
 			    struct iommu_domain *prev)
 {
@@ -129,8 +148,8 @@ static void grp_dev_restore(struct iommu_group *group, struct device *dev,
  * old or the new domain, or dropped, never anything else.  A member whose
  * attach is deferred stays so when @domain is the default domain.
  *
- * When a member refuses @domain, the members moved already go back to the
- * group's current domain and the group stays there.  With
+ * When a member refuses @domain, it and the members moved already go back
+ * to the group's current domain and the group stays there.  With
  * IOMMU_SET_MUST_SUCCEED there is nothing to go back to: the member that
  * refused is put on the blocking domain, with a warning, and the others
  * move on.
@@ -144,7 +163,7 @@ int iommu_grp_set_domain(struct iommu_group *group, struct iommu_domain *domain,
 			 unsigned int flags)
 {
 	struct iommu_domain *prev = group->domain;
-	struct group_device *gdev, *failed;
+	struct group_device *gdev, *asked = NULL;
 	int first_err = 0;
 	int ret;
 
@@ -155,13 +174,15 @@ int iommu_grp_set_domain(struct iommu_group *group, struct iommu_domain *domain,
 		return 0;
 
 	for_each_group_device(group, gdev) {
-		ret = grp_dev_move(group, gdev->dev, domain);
+		ret = grp_dev_may_move(group, gdev->dev, domain);
+		if (!ret) {
+			asked = gdev;
+			ret = grp_dev_move(group, gdev->dev, domain);
+		}
 		if (!ret)
 			continue;
-		if (!(flags & IOMMU_SET_MUST_SUCCEED)) {
-			failed = gdev;
+		if (!(flags & IOMMU_SET_MUST_SUCCEED))
 			goto err_undo;
-		}
 		dev_WARN(gdev->dev, "IOMMU driver refused a core domain: %d\n",
 			 ret);
 		grp_dev_block(group, gdev->dev, domain);
@@ -173,10 +194,13 @@ int iommu_grp_set_domain(struct iommu_group *group, struct iommu_domain *domain,
 	return first_err;
 
 err_undo:
+	/* Every member up to the last one its driver was asked about */
+	if (!asked)
+		return ret;
 	for_each_group_device(group, gdev) {
-		if (gdev == failed)
-			break;
 		grp_dev_restore(group, gdev->dev, prev);
+		if (gdev == asked)
+			break;
 	}
 	return ret;
 }
@@ -206,7 +230,8 @@ int iommu_grp_attach_new_member(struct iommu_group *group, struct device *dev)
 
 	if (!group->domain)
 		return 0;
-	return grp_dev_move(group, dev, group->domain);
+	return grp_dev_may_move(group, dev, group->domain) ?:
+	       grp_dev_move(group, dev, group->domain);
 }
 
 /**
@@ -250,18 +275,18 @@ static int grp_attach_private(struct iommu_group *group,
 
 /*
  * Back to the core's domain, from @domain which the caller believes current.
- * A caller naming another domain has lost track of what it attached: moving
- * the group anyway could pull a domain from under somebody else, so nothing
- * changes.
+ * A caller naming another domain is not moved: that could pull a domain from
+ * under somebody else.  Return: whether the group was on @domain.
  */
-static void grp_detach_private(struct iommu_group *group,
+static bool grp_detach_private(struct iommu_group *group,
 			       struct iommu_domain *domain)
 {
 	iommu_grp_assert_locked(group);
-	if (WARN_ON(domain != group->domain))
-		return;
+	if (domain != group->domain)
+		return false;
 	iommu_grp_set_domain(group, iommu_grp_core_domain(group),
 			     IOMMU_SET_MUST_SUCCEED);
+	return true;
 }
 
 /**
@@ -306,9 +331,12 @@ void iommu_detach_device(struct iommu_domain *domain, struct device *dev)
 
 	if (group) {
 		guard(mutex)(&group->mutex);
-		/* A shared group never took the domain in the first place */
+		/*
+		 * A shared group never took the domain in the first place; a
+		 * driver detaching another domain lost track of its own.
+		 */
 		if (!WARN_ON(!iommu_grp_is_singleton(group)))
-			grp_detach_private(group, domain);
+			WARN_ON(!grp_detach_private(group, domain));
 	}
 }
 EXPORT_SYMBOL_GPL(iommu_detach_device);
@@ -354,7 +382,9 @@ EXPORT_SYMBOL_GPL(iommu_attach_group);
  * @group: the group
  *
  * The group returns to the blocking domain while still claimed, to its
- * default domain otherwise.
+ * default domain otherwise.  A group that is no longer on @domain stays
+ * where it is, quietly: drivers of several devices sharing one group (Tegra
+ * DRM) detach it once per device.
  */
 void iommu_detach_group(struct iommu_domain *domain, struct iommu_group *group)
 {
@@ -393,11 +423,21 @@ EXPORT_SYMBOL_NS_GPL(iommu_group_replace_domain, IOMMUFD_INTERNAL);
  *
  * The DMA API calls this before it maps anything for @dev: the driver has
  * taken over the device by then, so the default domain may replace the
- * tables a previous kernel left in use.  The attach happens once; later
- * calls return at once without taking any lock.  The first call must come
- * from a context that may sleep (as the driver's attach_dev() may).
+ * tables a previous kernel left in use.  The attach happens once, under the
+ * group mutex like every other attach, so that it cannot interleave with a
+ * switch of the group or with the first mapping of another member.
  *
- * Return: 0, or the errno of the attach.
+ * Context: once @dev is attached, any context: the call reads one flag and
+ * returns, taking no lock, so mappings from atomic context never wait for
+ * the group mutex, whoever holds it.  The one call that attaches may sleep,
+ * in the group mutex and in the driver's attach_dev() (6.12's Intel, AMD
+ * and SMMUv3 drivers allocate or take mutexes there): a driver whose device
+ * may be deferred (translation left on by a previous kernel) makes its
+ * first mapping from process context, as drivers do from probe.  A lock
+ * that cannot sleep is no answer, as attach_dev() may sleep; and attaching
+ * without the mutex would race with owner claims and domain switches.
+ *
+ * Return: 0, or the errno of the attach, @dev then staying deferred.
  */
 int iommu_deferred_attach(struct device *dev, struct iommu_domain *domain)
 {

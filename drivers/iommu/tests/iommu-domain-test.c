@@ -7,6 +7,10 @@
 #include <kunit/test.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
 
 #include "iommu-test-mock.h"
 
@@ -266,6 +270,25 @@ static void detach_device_attaches_default_domain(struct kunit *test)
 					       NULL, NULL), 1);
 }
 
+static void refused_attach_device_returns_to_default_domain(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, NULL);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *def = iommu_get_domain_for_dev(&md->dev);
+	struct iommu_domain *paging = iommu_mock_paging_domain(test, &md->dev);
+
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	/* The driver blocks the device, then refuses the domain */
+	mock->fail_attach_domain = paging;
+	mock->fail_attach = -EINVAL;
+	KUNIT_EXPECT_EQ(test, iommu_mock_attach_device(test, paging, &md->dev),
+			-EINVAL);
+	mock->fail_attach = 0;
+
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev), def);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_last_attached(mock, &md->dev), def);
+}
+
 static struct kunit_case iommu_default_domain_test_cases[] = {
 	KUNIT_CASE(default_domain_honours_def_domain_type_identity),
 	KUNIT_CASE(default_domain_honours_def_domain_type_dma),
@@ -280,6 +303,7 @@ static struct kunit_case iommu_default_domain_test_cases[] = {
 	KUNIT_CASE(probe_attaches_default_domain_once),
 	KUNIT_CASE(release_domain_attached_before_release_device),
 	KUNIT_CASE(detach_device_attaches_default_domain),
+	KUNIT_CASE(refused_attach_device_returns_to_default_domain),
 	{}
 };
 
@@ -496,9 +520,148 @@ static void deferred_release_after_attach_uses_release_domain(struct kunit *test
 					       NULL), 1);
 }
 
+/* What a driver mapping from atomic context holds */
+static DEFINE_SPINLOCK(deferred_test_lock);
+
+/* A thread that calls into the core and says when it is back */
+struct core_caller {
+	struct device *dev;
+	struct iommu_domain *domain;
+	struct iommu_group *group;
+	int ret;
+	struct completion done;
+};
+
+static int resv_reader_fn(void *data)
+{
+	struct core_caller *c = data;
+	struct iommu_resv_region *region, *next;
+	LIST_HEAD(regions);
+
+	c->ret = iommu_get_group_resv_regions(c->group, &regions);
+	list_for_each_entry_safe(region, next, &regions, list)
+		kfree(region);
+	complete(&c->done);
+	return 0;
+}
+
+static int deferred_attacher_fn(void *data)
+{
+	struct core_caller *c = data;
+
+	c->ret = iommu_deferred_attach(c->dev, c->domain);
+	complete(&c->done);
+	return 0;
+}
+
+static void core_caller_start(struct kunit *test, struct core_caller *c,
+			      int (*fn)(void *data))
+{
+	struct task_struct *task;
+
+	init_completion(&c->done);
+	task = kthread_run(fn, c, "iommu-kunit-caller");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+}
+
+static void core_caller_wait(struct kunit *test, struct core_caller *c)
+{
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&c->done,
+							    2 * IOMMU_MOCK_GATE_TIMEOUT));
+}
+
+/*
+ * The DMA API calls iommu_deferred_attach() before every mapping, and
+ * drivers map under spinlocks: once the device is attached, the call must
+ * not sleep, even while another thread holds the group (here a reader of
+ * the group's reserved regions, blocked in the driver).  Sleeping here
+ * would be reported by DEBUG_ATOMIC_SLEEP and fail the console check.
+ */
+static void deferred_attach_done_is_atomic_safe_under_contention(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, &deferred_cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_domain *def = iommu_get_domain_for_dev(&md->dev);
+	struct core_caller reader = {};
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	KUNIT_ASSERT_EQ(test, iommu_deferred_attach(&md->dev, def), 0);
+	reader.group = iommu_mock_group(test, &md->dev);
+	KUNIT_ASSERT_NOT_NULL(test, reader.group);
+
+	iommu_mock_gate_arm(mock, IOMMU_MOCK_GATE_RESV_REGIONS);
+	core_caller_start(test, &reader, resv_reader_fn);
+	if (!iommu_mock_gate_wait_entered(mock)) {
+		iommu_mock_gate_open(mock);
+		KUNIT_FAIL(test, "the reserved regions reader never got in");
+		return;
+	}
+
+	spin_lock(&deferred_test_lock);
+	ret = iommu_deferred_attach(&md->dev, def);
+	spin_unlock(&deferred_test_lock);
+
+	iommu_mock_gate_open(mock);
+	core_caller_wait(test, &reader);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, reader.ret, 0);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &md->dev, def), 1);
+}
+
+/*
+ * The first mappings of two members of one group race: each member is
+ * attached exactly once, the second waiting for the first's attach to end.
+ */
+static void deferred_attach_of_two_members_attaches_each_once(struct kunit *test)
+{
+	struct iommu_mock_config cfg = deferred_cfg;
+	struct core_caller first = {}, second = {};
+	struct iommu_mock_dev *a, *b;
+	struct iommu_domain *def;
+	struct iommu_mock *mock;
+
+	cfg.group_mode = IOMMU_MOCK_GROUP_PER_INSTANCE;
+	mock = iommu_mock_add(test, &cfg);
+	a = iommu_mock_dev_add(test, mock, NULL);
+	b = iommu_mock_dev_add(test, mock, NULL);
+	def = iommu_get_domain_for_dev(&a->dev);
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	KUNIT_ASSERT_PTR_EQ(test, a->dev.iommu_group, b->dev.iommu_group);
+
+	first.dev = &a->dev;
+	first.domain = def;
+	iommu_mock_gate_arm(mock, IOMMU_MOCK_GATE_ATTACH);
+	core_caller_start(test, &first, deferred_attacher_fn);
+	if (!iommu_mock_gate_wait_entered(mock)) {
+		iommu_mock_gate_open(mock);
+		KUNIT_FAIL(test, "the first member's attach never started");
+		return;
+	}
+	/* a's attach is under way in the driver: b's first mapping comes */
+	second.dev = &b->dev;
+	second.domain = def;
+	core_caller_start(test, &second, deferred_attacher_fn);
+	msleep(100);
+	iommu_mock_gate_open(mock);
+	core_caller_wait(test, &first);
+	core_caller_wait(test, &second);
+
+	KUNIT_EXPECT_EQ(test, first.ret, 0);
+	KUNIT_EXPECT_EQ(test, second.ret, 0);
+	KUNIT_EXPECT_EQ(test, iommu_deferred_attach(&a->dev, def), 0);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &a->dev, def), 1);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+					       &b->dev, def), 1);
+}
+
 static struct kunit_case iommu_deferred_attach_test_cases[] = {
 	KUNIT_CASE(deferred_probe_does_not_attach),
 	KUNIT_CASE(deferred_attach_attaches_exactly_once),
+	KUNIT_CASE(deferred_attach_done_is_atomic_safe_under_contention),
+	KUNIT_CASE(deferred_attach_of_two_members_attaches_each_once),
 	KUNIT_CASE(deferred_attach_is_noop_for_attached_device),
 	KUNIT_CASE(deferred_device_takes_own_paging_domain_at_once),
 	KUNIT_CASE(deferred_device_owner_claim_blocks_at_once),

@@ -390,24 +390,62 @@ static void replace_domain_rejects_null(struct kunit *test)
 			    &p.mock->blocked);
 }
 
-static void failed_replace_keeps_old_domain(struct kunit *test)
+/*
+ * Claim @p's group, attach a paging domain (returned) and make the driver
+ * refuse a second one (*@refused) for @refuser, tearing @refuser down first
+ * as 6.12's Intel and AMD drivers do.
+ */
+static struct iommu_domain *replace_setup(struct kunit *test, struct pair *p,
+					  struct device *refuser,
+					  struct iommu_domain **refused)
+{
+	struct iommu_domain *one;
+	static int owner;
+
+	one = iommu_mock_paging_domain(test, &p->a->dev);
+	*refused = iommu_mock_paging_domain(test, &p->a->dev);
+	KUNIT_ASSERT_EQ(test, iommu_mock_claim_group(test, p->group, &owner), 0);
+	KUNIT_ASSERT_EQ(test, iommu_mock_attach_group(test, one, p->group), 0);
+
+	p->mock->fail_attach_domain = *refused;
+	p->mock->fail_attach_dev = refuser;
+	p->mock->fail_attach = -ENOSPC;
+	return one;
+}
+
+static void failed_replace_reattaches_refusing_singleton(struct kunit *test)
 {
 	struct iommu_domain *one, *two;
 	struct pair p;
-	int owner;
 
-	make_pair(test, &p);
-	one = iommu_mock_paging_domain(test, &p.a->dev);
-	two = iommu_mock_paging_domain(test, &p.a->dev);
-	KUNIT_ASSERT_EQ(test, iommu_mock_claim_group(test, p.group, &owner), 0);
-	KUNIT_ASSERT_EQ(test, iommu_mock_attach_group(test, one, p.group), 0);
+	make_single(test, &p, NULL);
+	one = replace_setup(test, &p, &p.a->dev, &two);
 
-	p.mock->fail_attach_domain = two;
-	p.mock->fail_attach = -ENOSPC;
 	KUNIT_EXPECT_EQ(test, iommu_mock_replace_group(test, p.group, two),
 			-ENOSPC);
 	p.mock->fail_attach = 0;
 
+	/* The driver blocked the device before refusing: it is back on one */
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&p.a->dev), one);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_last_attached(p.mock, &p.a->dev),
+			    one);
+}
+
+static void failed_replace_keeps_old_domain(struct kunit *test)
+{
+	struct iommu_domain *one, *two;
+	struct pair p;
+
+	/* The second member refuses, after the first moved */
+	make_pair(test, &p);
+	one = replace_setup(test, &p, &p.b->dev, &two);
+
+	KUNIT_EXPECT_EQ(test, iommu_mock_replace_group(test, p.group, two),
+			-ENOSPC);
+	p.mock->fail_attach = 0;
+
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(p.mock, IOMMU_MOCK_EV_ATTACH,
+					       &p.a->dev, two), 1);
 	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&p.a->dev), one);
 	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_last_attached(p.mock, &p.a->dev),
 			    one);
@@ -441,6 +479,31 @@ static void detach_group_returns_owner_to_blocking(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&p.b->dev), p.def);
 }
 
+/*
+ * Tegra DRM attaches one domain to the group its display clients share and
+ * detaches it once per client: the second detach finds the group back on
+ * its default domain and must change nothing, and must not warn (the
+ * suite's console check fails on a warning).
+ */
+static void repeated_detach_group_is_a_quiet_noop(struct kunit *test)
+{
+	struct iommu_domain *paging;
+	struct pair p;
+
+	make_pair(test, &p);
+	paging = iommu_mock_paging_domain(test, &p.a->dev);
+	KUNIT_ASSERT_EQ(test, iommu_mock_attach_group(test, paging, p.group), 0);
+	iommu_mock_detach_group(test, p.group);
+	KUNIT_ASSERT_PTR_EQ(test, iommu_get_domain_for_dev(&p.a->dev), p.def);
+	iommu_mock_clear_log(p.mock);
+
+	iommu_detach_group(paging, p.group);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&p.a->dev), p.def);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&p.b->dev), p.def);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(p.mock, IOMMU_MOCK_EV_ATTACH,
+					       NULL, NULL), 0);
+}
+
 static struct kunit_case iommu_owner_test_cases[] = {
 	KUNIT_CASE(owner_claim_fails_while_dma_api_in_use),
 	KUNIT_CASE(device_owner_claim_fails_while_dma_api_in_use),
@@ -461,8 +524,10 @@ static struct kunit_case iommu_owner_test_cases[] = {
 	KUNIT_CASE(attach_group_rejects_foreign_domain),
 	KUNIT_CASE(replace_domain_switches_without_blocking),
 	KUNIT_CASE(replace_domain_rejects_null),
+	KUNIT_CASE(failed_replace_reattaches_refusing_singleton),
 	KUNIT_CASE(failed_replace_keeps_old_domain),
 	KUNIT_CASE(detach_group_returns_owner_to_blocking),
+	KUNIT_CASE(repeated_detach_group_is_a_quiet_noop),
 	{}
 };
 

@@ -5,6 +5,7 @@
  */
 #include <kunit/resource.h>
 #include <kunit/test.h>
+#include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
@@ -44,6 +45,38 @@ KUNIT_DEFINE_ACTION_WRAPPER(iommu_mock_group_put, iommu_group_put,
 			    struct iommu_group *);
 KUNIT_DEFINE_ACTION_WRAPPER(iommu_mock_domain_free, iommu_domain_free,
 			    struct iommu_domain *);
+
+/* ---- race gates ---- */
+
+void iommu_mock_gate_arm(struct iommu_mock *mock,
+			 enum iommu_mock_gate_type type)
+{
+	mock->gate_type = type;
+	reinit_completion(&mock->gate_entered);
+	reinit_completion(&mock->gate_open);
+	atomic_set(&mock->gate_armed, 1);
+}
+
+bool iommu_mock_gate_wait_entered(struct iommu_mock *mock)
+{
+	return wait_for_completion_timeout(&mock->gate_entered,
+					   IOMMU_MOCK_GATE_TIMEOUT);
+}
+
+void iommu_mock_gate_open(struct iommu_mock *mock)
+{
+	atomic_set(&mock->gate_armed, 0);
+	complete_all(&mock->gate_open);
+}
+
+/* Called by the callbacks a gate can hold; sleeps, as those may */
+static void mock_gate(struct iommu_mock *mock, enum iommu_mock_gate_type type)
+{
+	if (mock->gate_type != type || !atomic_cmpxchg(&mock->gate_armed, 1, 0))
+		return;
+	complete(&mock->gate_entered);
+	wait_for_completion_timeout(&mock->gate_open, IOMMU_MOCK_GATE_TIMEOUT);
+}
 
 /* ---- event log ---- */
 
@@ -139,9 +172,12 @@ struct iommu_domain *iommu_mock_last_attached(struct iommu_mock *mock,
 	for (i = 0; i < mock->nr_events; i++) {
 		const struct iommu_mock_event *ev = &mock->log[i];
 
-		if (ev->type == IOMMU_MOCK_EV_ATTACH && ev->dev == dev &&
-		    !ev->ret)
+		if (ev->type != IOMMU_MOCK_EV_ATTACH || ev->dev != dev)
+			continue;
+		if (!ev->ret)
 			domain = ev->domain;
+		else if (ev->torn_down)
+			domain = NULL;
 	}
 	spin_unlock_irqrestore(&mock->lock, flags);
 	return domain;
@@ -327,6 +363,7 @@ static void mock_get_resv_regions(struct device *dev, struct list_head *head)
 	struct iommu_mock_dev *md = to_iommu_mock_dev(dev);
 	struct iommu_resv_region *region;
 
+	mock_gate(dev_to_mock(dev), IOMMU_MOCK_GATE_RESV_REGIONS);
 	if (!md->cfg.resv_size)
 		return;
 	region = iommu_alloc_resv_region(md->cfg.resv_start, md->cfg.resv_size,
@@ -369,8 +406,12 @@ static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
 		.domain = domain,
 	};
 
-	if (mock->fail_attach && mock->fail_attach_domain == domain)
+	mock_gate(mock, IOMMU_MOCK_GATE_ATTACH);
+	if (mock->fail_attach && mock->fail_attach_domain == domain &&
+	    (!mock->fail_attach_dev || mock->fail_attach_dev == dev)) {
 		ev.ret = mock->fail_attach;
+		ev.torn_down = true;
+	}
 	mock_log(mock, &ev);
 	return ev.ret;
 }
@@ -385,8 +426,10 @@ static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 		.domain = domain,
 		.old = old,
 		.pasid = pasid,
-		.ret = mock->fail_set_pasid,
 	};
+
+	if (!mock->fail_set_pasid_dev || mock->fail_set_pasid_dev == dev)
+		ev.ret = mock->fail_set_pasid;
 
 	mock_log(mock, &ev);
 	return ev.ret;
@@ -757,6 +800,8 @@ struct iommu_mock *iommu_mock_add(struct kunit *test,
 	mock->cfg = cfg ? *cfg : no_cfg;
 	mock->id = atomic_inc_return(&iommu_mock_ids);
 	spin_lock_init(&mock->lock);
+	init_completion(&mock->gate_entered);
+	init_completion(&mock->gate_open);
 	iommu_mock_init_ops(mock);
 	mock->reg_ops = mock->cfg.share_ops ? mock->cfg.share_ops->reg_ops :
 					      &mock->ops;

@@ -17,6 +17,7 @@
 #define __IOMMU_TEST_MOCK_H
 
 #include <kunit/test.h>
+#include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/fwnode.h>
 #include <linux/iommu.h>
@@ -51,6 +52,14 @@ enum iommu_mock_static_default {
 };
 
 struct iommu_mock;
+
+/* Callbacks a mock can be made to block in, see iommu_mock::gate_type */
+enum iommu_mock_gate_type {
+	IOMMU_MOCK_GATE_ATTACH,
+	IOMMU_MOCK_GATE_RESV_REGIONS,
+};
+
+#define IOMMU_MOCK_GATE_TIMEOUT	(5 * HZ)
 
 struct iommu_mock_config {
 	/*
@@ -115,6 +124,8 @@ struct iommu_mock_event {
 	gfp_t gfp;
 	/* What the mock answered (errno, or bytes for map/unmap) */
 	long ret;
+	/* attach: refused after the device's translation was torn down */
+	bool torn_down;
 };
 
 #define IOMMU_MOCK_MAX_EVENTS	1024
@@ -144,9 +155,30 @@ struct iommu_mock {
 
 	/* Failure injection */
 	int fail_domain_alloc;
+	/*
+	 * attach_dev() of @fail_attach_domain (to @fail_attach_dev only, if
+	 * set) fails with @fail_attach, the way 6.12's Intel and AMD drivers
+	 * refuse a domain: the device's translation is torn down first, so
+	 * that it is blocked until the core attaches it again.
+	 */
 	struct iommu_domain *fail_attach_domain;
+	struct device *fail_attach_dev;
 	int fail_attach;
+	/* set_dev_pasid() fails (for @fail_set_pasid_dev only, if set) */
 	int fail_set_pasid;
+	struct device *fail_set_pasid_dev;
+
+	/*
+	 * A gate for races: while armed (iommu_mock_gate_arm()), the next
+	 * callback of @gate_type (attach_dev() or get_resv_regions()) says it
+	 * entered and waits, with the core's locks held, until the gate opens
+	 * (at most IOMMU_MOCK_GATE_TIMEOUT, so that a broken core cannot hang
+	 * the suite).
+	 */
+	enum iommu_mock_gate_type gate_type;
+	atomic_t gate_armed;
+	struct completion gate_entered;
+	struct completion gate_open;
 
 	/* BY_KEY groups that the core has released */
 	atomic_t groups_released;
@@ -244,9 +276,24 @@ int iommu_mock_find(struct iommu_mock *mock, int from,
 unsigned int iommu_mock_events(struct iommu_mock *mock,
 			       enum iommu_mock_event_type type,
 			       struct iommu_mock_event *out, unsigned int max);
+/*
+ * The domain @dev's hardware is on after its last attach_dev(): the domain
+ * of the last successful one, or NULL if a refused attach tore it down
+ * after that (the device is blocked) or none happened.
+ */
 struct iommu_domain *iommu_mock_last_attached(struct iommu_mock *mock,
 					      struct device *dev);
 void iommu_mock_clear_log(struct iommu_mock *mock);
+
+/*
+ * Race gates: arm one, start the racing thread, wait until the mock is
+ * blocked inside the callback (false after IOMMU_MOCK_GATE_TIMEOUT), do the
+ * racing call, open the gate.
+ */
+void iommu_mock_gate_arm(struct iommu_mock *mock,
+			 enum iommu_mock_gate_type type);
+bool iommu_mock_gate_wait_entered(struct iommu_mock *mock);
+void iommu_mock_gate_open(struct iommu_mock *mock);
 
 /* Domains */
 struct iommu_domain *iommu_mock_paging_domain(struct kunit *test,
