@@ -91,10 +91,11 @@ enum iommu_owner_state {
  * @owner_state: see enum iommu_owner_state
  * @owner_users: DMA API users in DMA_API, nested claims in CLAIMED
  * @owner: the cookie of the private owner in CLAIMED, else NULL
- * @pasids: PASID -> struct iommu_attach_handle.  Writers hold @mutex and
+ * @pasids: PASID -> struct iommu_attach_handle; a PASID is set up on every
+ *          member with PASID support (pasid.c).  Writers hold @mutex and
  *          the xarray lock; readers (the fault path) hold only the xarray
  *          lock.  An entry is stored only once the domain is attached to
- *          every device, and erased before the domain is torn down, so a
+ *          every such member, and erased before the domain is torn down, so a
  *          reader never sees a half-formed domain.  Keeping the handle
  *          alive while faults on it are in flight is the caller's job
  *          (iopf_queue_remove_device() and friends flush them).
@@ -278,9 +279,11 @@ bool iommu_own_is_claimed(struct iommu_group *group);
 
 /* Drop all PASID state of @dev on release. Group mutex held. */
 void iommu_pasid_release_device(struct iommu_group *group, struct device *dev);
+/* Set the group's PASIDs up on a new member. Group mutex held. */
+int iommu_pasid_add_member(struct iommu_group *group, struct device *dev);
 /*
  * True while a PASID other than IOMMU_NO_PASID has a domain: the group may
- * then neither change owner nor gain members.  Group mutex held.
+ * then not change owner.  Group mutex held.
  */
 bool iommu_pasid_group_busy(struct iommu_group *group);
 

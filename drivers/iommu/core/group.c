@@ -418,13 +418,6 @@ int iommu_grp_add_member(struct iommu_group *group, struct device *dev)
 
 	iommu_grp_assert_locked(group);
 
-	/*
-	 * PASIDs are only attached to singleton groups: a newcomer could
-	 * reach the PASIDs' address spaces through requester ID aliasing.
-	 */
-	if (iommu_pasid_group_busy(group))
-		return -EBUSY;
-
 	gdev = kzalloc(sizeof(*gdev), GFP_KERNEL);
 	if (!gdev)
 		return -ENOMEM;

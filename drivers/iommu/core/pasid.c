@@ -4,13 +4,22 @@
  * fault path finds them by, and the allocator of system-wide PASIDs.
  *
  * iommu_group::pasids maps an index to what is attached there: a PASID of
- * the group's only device at indices above IOMMU_NO_PASID, and the RID
- * domain a private owner attached with iommu_attach_group_handle() or
- * iommu_replace_group_handle() at IOMMU_NO_PASID.  An entry is the caller's
- * struct iommu_attach_handle, its ->domain set before the entry is stored;
- * an attach without a handle stores the domain itself, tagged
- * PASID_ENTRY_BARE, so that detach and device release still know what to
- * tear down while iommu_attach_handle_get() reports no handle for it.
+ * the group at indices above IOMMU_NO_PASID, and at
+ * IOMMU_NO_PASID the handle of the RID domain a private owner attached with
+ * iommu_attach_group_handle() or iommu_replace_group_handle().  An entry is
+ * the caller's struct iommu_attach_handle, its ->domain set before the
+ * entry is stored.  A PASID attach without a handle stores the domain
+ * itself, tagged PASID_ENTRY_BARE, so that detach and device release still
+ * know what to tear down while iommu_attach_handle_get() reports no handle
+ * for it.  A RID attach without a handle stores nothing: the group's domain
+ * says what is attached, and plain iommu_detach_group() undoes it.
+ *
+ * A PASID belongs to the group, as the RID domain does: the IOMMU cannot
+ * tell the members apart, so a PASID attached through one member is set up
+ * on every member that supports PASIDs (max_pasids > 0), including members
+ * that join later, and torn down on all of them.  Members without PASID
+ * support cannot issue PASID traffic and are left alone (real topologies
+ * mix them in one group behind a bridge without ACS).
  *
  * The fault path (io-pgfault.c, iommufd) looks entries up with
  * iommu_attach_handle_get() without the group mutex, and must: a detach
@@ -84,17 +93,75 @@ static void pasid_publish(struct iommu_group *group, unsigned long index,
 	WARN_ON_ONCE(xa_is_err(old));
 }
 
+/* Whether @dev's PASIDs follow its group's PASID table */
+static bool pasid_dev_capable(struct device *dev)
+{
+	return iommu_dev_has_iommu(dev) && dev->iommu->max_pasids;
+}
+
+static void pasid_dev_remove(struct device *dev, ioasid_t pasid,
+			     struct iommu_domain *domain)
+{
+	dev_iommu_ops(dev)->remove_dev_pasid(dev, pasid, domain);
+}
+
 /*
- * Unpublish @pasid of @dev, then let the driver tear it down: once erased,
- * the entry cannot be found by the fault path, and remove_dev_pasid()
- * drains the faults that found it before.
+ * Tear @pasid down on the PASID-capable members of @group, from the first
+ * one up to @last included (all of them for NULL).
  */
-static void pasid_teardown(struct iommu_group *group, struct device *dev,
-			   ioasid_t pasid, struct iommu_domain *domain)
+static void pasid_remove_members(struct iommu_group *group, ioasid_t pasid,
+				 struct iommu_domain *domain,
+				 struct group_device *last)
+{
+	struct group_device *gdev;
+
+	for_each_group_device(group, gdev) {
+		if (pasid_dev_capable(gdev->dev))
+			pasid_dev_remove(gdev->dev, pasid, domain);
+		if (gdev == last)
+			break;
+	}
+}
+
+/*
+ * Set @pasid up for @domain on every PASID-capable member of @group, all or
+ * nothing: when a driver refuses, the members set up already are torn down.
+ */
+static int pasid_set_members(struct iommu_group *group, ioasid_t pasid,
+			     struct iommu_domain *domain)
+{
+	struct group_device *gdev, *done = NULL;
+	int ret;
+
+	iommu_grp_assert_locked(group);
+	for_each_group_device(group, gdev) {
+		if (!pasid_dev_capable(gdev->dev))
+			continue;
+		/* Nothing was attached to the PASID: no old domain */
+		ret = domain->ops->set_dev_pasid(domain, gdev->dev, pasid, NULL);
+		if (ret)
+			goto err_undo;
+		done = gdev;
+	}
+	return 0;
+
+err_undo:
+	if (done)
+		pasid_remove_members(group, pasid, domain, done);
+	return ret;
+}
+
+/*
+ * Unpublish @pasid of @group, then let the drivers tear it down: once
+ * erased, the entry cannot be found by the fault path, and
+ * remove_dev_pasid() drains the faults that found it before.
+ */
+static void pasid_teardown(struct iommu_group *group, ioasid_t pasid,
+			   struct iommu_domain *domain)
 {
 	iommu_grp_assert_locked(group);
 	xa_erase(&group->pasids, pasid);
-	dev_iommu_ops(dev)->remove_dev_pasid(dev, pasid, domain);
+	pasid_remove_members(group, pasid, domain, NULL);
 }
 
 /**
@@ -121,19 +188,30 @@ void iommu_detach_device_pasid(struct iommu_domain *domain, struct device *dev,
 	entry = xa_load(&group->pasids, pasid);
 	if (!WARN_ON(pasid == IOMMU_NO_PASID || !entry ||
 		     pasid_entry_domain(entry) != domain))
-		pasid_teardown(group, dev, pasid, domain);
+		pasid_teardown(group, pasid, domain);
 }
 EXPORT_SYMBOL_GPL(iommu_detach_device_pasid);
 
+/* Whether a member of @group other than @dev supports PASIDs */
+static bool pasid_others_capable(struct iommu_group *group, struct device *dev)
+{
+	struct group_device *gdev;
+
+	for_each_group_device(group, gdev)
+		if (gdev->dev != dev && pasid_dev_capable(gdev->dev))
+			return true;
+	return false;
+}
+
 /**
- * iommu_pasid_release_device() - drop the PASIDs a leaving device still has
+ * iommu_pasid_release_device() - drop the PASIDs of a leaving device
  * @group: the device's group
  * @dev: the device, still a member of @group
  *
- * A driver detaches its PASIDs before it unbinds; one that did not leaves
- * them to this, called on the device's release.  Only a singleton group can
- * hold PASID entries, and they are its device's; the IOMMU_NO_PASID entry
- * is the group's and stays.
+ * The group's PASIDs are torn down on @dev and stay with the other members.
+ * If no other member can use them, a driver forgot to detach them before
+ * it unbound: they are unpublished and torn down, with a warning.  The
+ * IOMMU_NO_PASID entry is the group owner's and stays.
  */
 void iommu_pasid_release_device(struct iommu_group *group, struct device *dev)
 {
@@ -142,14 +220,62 @@ void iommu_pasid_release_device(struct iommu_group *group, struct device *dev)
 
 	iommu_grp_assert_locked(group);
 
-	if (!iommu_dev_has_iommu(dev) || !iommu_grp_is_singleton(group))
+	if (!pasid_dev_capable(dev))
 		return;
 
 	xa_for_each_start(&group->pasids, pasid, entry, IOMMU_NO_PASID + 1) {
-		dev_warn(dev, "PASID %lu still attached on release, detaching it\n",
-			 pasid);
-		pasid_teardown(group, dev, pasid, pasid_entry_domain(entry));
+		if (!pasid_others_capable(group, dev)) {
+			dev_warn(dev, "PASID %lu still attached on release, detaching it\n",
+				 pasid);
+			xa_erase(&group->pasids, pasid);
+		}
+		pasid_dev_remove(dev, pasid, pasid_entry_domain(entry));
 	}
+}
+
+/**
+ * iommu_pasid_add_member() - give a new member the PASIDs of its group
+ * @group: the group
+ * @dev: its new member, attached to the group's RID domain already
+ *
+ * A member that supports PASIDs gets every PASID the group has; one that
+ * cannot take them all (a PASID beyond its range, or its driver refuses)
+ * is refused, as its DMA would reach those PASIDs' address spaces without
+ * the driver knowing.  A member without PASID support joins as it is.
+ *
+ * Context: group mutex held.
+ * Return: 0, or an errno with nothing set up on @dev.
+ */
+int iommu_pasid_add_member(struct iommu_group *group, struct device *dev)
+{
+	unsigned long pasid, done;
+	void *entry;
+	int ret = 0;
+
+	iommu_grp_assert_locked(group);
+
+	if (!pasid_dev_capable(dev))
+		return 0;
+
+	xa_for_each_start(&group->pasids, pasid, entry, IOMMU_NO_PASID + 1) {
+		struct iommu_domain *domain = pasid_entry_domain(entry);
+
+		if (pasid >= dev->iommu->max_pasids)
+			ret = -EBUSY;
+		else
+			ret = domain->ops->set_dev_pasid(domain, dev, pasid, NULL);
+		if (ret)
+			goto err_undo;
+	}
+	return 0;
+
+err_undo:
+	dev_warn(dev, "cannot take PASID %lu of group %d: %d\n", pasid,
+		 group->id, ret);
+	xa_for_each_range(&group->pasids, done, entry, IOMMU_NO_PASID + 1,
+			  pasid - 1)
+		pasid_dev_remove(dev, done, pasid_entry_domain(entry));
+	return ret;
 }
 
 /*
@@ -193,23 +319,23 @@ static int pasid_attach_check(struct iommu_domain *domain, struct device *dev,
 }
 
 /*
- * Attach @domain to @pasid of @dev, alone in @group, and publish the entry
- * once the driver has set the PASID up.
+ * Attach @domain to @pasid of every PASID-capable member of @group and
+ * publish the entry once all of them have it set up.
  */
 static int pasid_attach_locked(struct iommu_group *group,
-			       struct iommu_domain *domain, struct device *dev,
-			       ioasid_t pasid, struct iommu_attach_handle *handle)
+			       struct iommu_domain *domain, ioasid_t pasid,
+			       struct iommu_attach_handle *handle)
 {
+	struct group_device *gdev;
 	int ret;
 
 	iommu_grp_assert_locked(group);
 
-	/*
-	 * The IOMMU cannot tell the members of a group apart: a PASID attached
-	 * to one of them would be reachable by all of them.
-	 */
-	if (!iommu_grp_is_singleton(group) || iommu_grp_first_dev(group) != dev)
-		return -EINVAL;
+	/* The PASID must exist on every member that will carry it */
+	for_each_group_device(group, gdev)
+		if (pasid_dev_capable(gdev->dev) &&
+		    pasid >= gdev->dev->iommu->max_pasids)
+			return -EINVAL;
 
 	/*
 	 * Claim the index with a reserved entry, which the fault path reads
@@ -219,8 +345,7 @@ static int pasid_attach_locked(struct iommu_group *group,
 	if (ret)
 		return ret;
 
-	/* Nothing was attached to the PASID: no old domain */
-	ret = domain->ops->set_dev_pasid(domain, dev, pasid, NULL);
+	ret = pasid_set_members(group, pasid, domain);
 	if (ret)
 		xa_release(&group->pasids, pasid);
 	else
@@ -237,13 +362,15 @@ static int pasid_attach_locked(struct iommu_group *group,
  * @handle: the attach handle iommu_attach_handle_get() will return for the
  *          PASID, with its domain set to @domain; or NULL for none
  *
- * Only a device alone in its group can have PASIDs attached.
+ * The PASID is the group's: it is set up on every member of @dev's group
+ * that supports PASIDs.  @dev itself must support it.
  *
  * Return: 0 on success; -ENODEV if @dev has no IOMMU group or IOMMU;
  * -EOPNOTSUPP if the domain or the driver cannot attach PASIDs; -EINVAL for
- * an invalid or out of range @pasid, a domain of another driver or a group
- * with several devices; -EBUSY if @pasid already has a domain; or the
- * driver's error.  On failure nothing changed, @handle included.
+ * an invalid @pasid or one out of the range of @dev or of another member
+ * with PASIDs, or a domain of another driver; -EBUSY if @pasid already has
+ * a domain; or the driver's error.  On failure nothing changed, @handle
+ * included.
  */
 int iommu_attach_device_pasid(struct iommu_domain *domain, struct device *dev,
 			      ioasid_t pasid, struct iommu_attach_handle *handle)
@@ -259,7 +386,7 @@ int iommu_attach_device_pasid(struct iommu_domain *domain, struct device *dev,
 		return ret;
 
 	guard(mutex)(&group->mutex);
-	return pasid_attach_locked(group, domain, dev, pasid, handle);
+	return pasid_attach_locked(group, domain, pasid, handle);
 }
 EXPORT_SYMBOL_GPL(iommu_attach_device_pasid);
 
@@ -343,7 +470,10 @@ static int pasid_rid_switch(struct iommu_group *group,
 		xa_release(&group->pasids, IOMMU_NO_PASID);
 		return ret;
 	}
-	pasid_publish(group, IOMMU_NO_PASID, domain, handle);
+	if (handle)
+		pasid_publish(group, IOMMU_NO_PASID, domain, handle);
+	else
+		xa_erase(&group->pasids, IOMMU_NO_PASID);
 	return 0;
 }
 

@@ -347,6 +347,10 @@ static int iommu_dev_enter_group(struct iommu_group *group, struct device *dev,
 	ret = iommu_dev_take_domain(group, dev, pending);
 	if (ret)
 		goto err_del_member;
+	/* Its DMA can reach the group's PASIDs: it must carry them too */
+	ret = iommu_pasid_add_member(group, dev);
+	if (ret)
+		goto err_del_member;
 	return 0;
 
 err_del_member:

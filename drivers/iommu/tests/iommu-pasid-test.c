@@ -221,32 +221,178 @@ static void pasid_attach_failure_leaves_no_state(struct kunit *test)
 			    e.handle);
 }
 
-/*
- * Upstream's 6.12.y core sets the PASID on every device of the group
- * (__iommu_set_group_pasid()); the seed wants the attach refused, as the
- * devices of a group cannot be told apart.
- */
-#define GAP_PASID_GROUP \
-	"PASID attach not refused on a multi-device group, see iommu_attach_device_pasid()/__iommu_set_group_pasid()"
+/* A device of @e's group without PASID support */
+static const struct iommu_mock_dev_config no_pasid_dev = {};
 
-static void pasid_attach_refused_on_multi_device_group(struct kunit *test)
+/* Devices whose PASIDs stop at 16 */
+static const struct iommu_mock_dev_config narrow_pasid_dev = {
+	.pasid_bits = 4,
+};
+
+static struct iommu_mock_dev *
+add_member(struct kunit *test, struct pasid_env *e,
+	   const struct iommu_mock_dev_config *cfg)
+{
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, e->mock, cfg);
+
+	KUNIT_ASSERT_PTR_EQ(test, md->dev.iommu_group, e->group);
+	return md;
+}
+
+static unsigned int pasid_calls(struct pasid_env *e,
+				enum iommu_mock_event_type type,
+				struct iommu_mock_dev *md)
+{
+	return iommu_mock_count(e->mock, type, md ? &md->dev : NULL, NULL);
+}
+
+/*
+ * A PASID is the group's, as its RID domain is: every member that supports
+ * PASIDs gets it, a member without PASID support is left alone (6.12.y's
+ * stable fix for groups behind bridges without ACS).
+ */
+static void pasid_attach_sets_up_every_capable_member(struct kunit *test)
+{
+	struct iommu_mock_dev *second, *plain;
+	struct pasid_env e;
+
+	make_pasid_env(test, &e);
+	second = add_member(test, &e, &pasid_dev);
+	plain = add_member(test, &e, &no_pasid_dev);
+	iommu_mock_clear_log(e.mock);
+
+	KUNIT_ASSERT_EQ(test, iommu_mock_attach_pasid(test, e.domain, &e.md->dev,
+						      7, e.handle), 0);
+	KUNIT_EXPECT_EQ(test, pasid_calls(&e, IOMMU_MOCK_EV_SET_PASID, e.md), 1);
+	KUNIT_EXPECT_EQ(test, pasid_calls(&e, IOMMU_MOCK_EV_SET_PASID, second),
+			1);
+	KUNIT_EXPECT_EQ(test, pasid_calls(&e, IOMMU_MOCK_EV_SET_PASID, plain), 0);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(e.group, 7, 0),
+			    e.handle);
+
+	iommu_mock_detach_pasid(test, e.domain, &e.md->dev, 7);
+	KUNIT_EXPECT_EQ(test, pasid_calls(&e, IOMMU_MOCK_EV_REMOVE_PASID, e.md),
+			1);
+	KUNIT_EXPECT_EQ(test, pasid_calls(&e, IOMMU_MOCK_EV_REMOVE_PASID,
+					  second), 1);
+	KUNIT_EXPECT_EQ(test, pasid_calls(&e, IOMMU_MOCK_EV_REMOVE_PASID, plain),
+			0);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(e.group, 7, 0),
+			    ERR_PTR(-ENOENT));
+}
+
+static void pasid_attach_refused_beyond_a_members_range(struct kunit *test)
+{
+	struct pasid_env e;
+
+	make_pasid_env(test, &e);
+	add_member(test, &e, &narrow_pasid_dev);
+	iommu_mock_clear_log(e.mock);
+
+	/* Within the attaching device's 64, beyond the other member's 16 */
+	KUNIT_EXPECT_EQ(test, iommu_mock_attach_pasid(test, e.domain, &e.md->dev,
+						      20, e.handle), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pasid_calls(&e, IOMMU_MOCK_EV_SET_PASID, NULL), 0);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(e.group, 20, 0),
+			    ERR_PTR(-ENOENT));
+}
+
+static void pasid_attach_undone_when_a_member_refuses(struct kunit *test)
 {
 	struct iommu_mock_dev *second;
 	struct pasid_env e;
-	int ret;
 
 	make_pasid_env(test, &e);
-	second = iommu_mock_dev_add(test, e.mock, &pasid_dev);
-	KUNIT_ASSERT_PTR_EQ(test, second->dev.iommu_group, e.group);
+	second = add_member(test, &e, &pasid_dev);
 	iommu_mock_clear_log(e.mock);
 
-	ret = iommu_mock_attach_pasid(test, e.domain, &e.md->dev, 7, e.handle);
+	e.mock->fail_set_pasid_dev = &second->dev;
+	e.mock->fail_set_pasid = -EIO;
+	KUNIT_EXPECT_EQ(test, iommu_mock_attach_pasid(test, e.domain, &e.md->dev,
+						      7, e.handle), -EIO);
+	e.mock->fail_set_pasid = 0;
+
+	/* The member set up before the refusal is torn down again */
+	KUNIT_EXPECT_EQ(test, pasid_calls(&e, IOMMU_MOCK_EV_REMOVE_PASID, e.md),
+			1);
+	KUNIT_EXPECT_EQ(test, pasid_calls(&e, IOMMU_MOCK_EV_REMOVE_PASID,
+					  second), 0);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(e.group, 7, 0),
+			    ERR_PTR(-ENOENT));
+}
+
+static void member_without_pasids_joins_group_with_pasids(struct kunit *test)
+{
+	struct iommu_mock_dev *plain;
+	struct pasid_env e;
+
+	make_pasid_env(test, &e);
+	KUNIT_ASSERT_EQ(test, iommu_mock_attach_pasid(test, e.domain, &e.md->dev,
+						      7, e.handle), 0);
+	iommu_mock_clear_log(e.mock);
+
+	/* A hot-added member must not fail its IOMMU probe */
+	plain = add_member(test, &e, &no_pasid_dev);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&plain->dev),
+			    iommu_get_domain_for_dev(&e.md->dev));
+	KUNIT_EXPECT_EQ(test, pasid_calls(&e, IOMMU_MOCK_EV_SET_PASID, plain), 0);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(e.group, 7, 0),
+			    e.handle);
+}
+
+/*
+ * Upstream's 6.12.y core sets a group's PASIDs up only on the members it has
+ * at attach time and tears them down on the members it has at detach time.
+ */
+#define GAP_PASID_NEW_MEMBER \
+	"a PASID-capable member joining a group with PASIDs is not given them, yet the detach removes them from it, see iommu_group_add_device()/__iommu_remove_group_pasid()"
+
+static void capable_member_joining_takes_group_pasids(struct kunit *test)
+{
+	struct iommu_mock_dev *second;
+	struct pasid_env e;
+
+	make_pasid_env(test, &e);
+	KUNIT_ASSERT_EQ(test, iommu_mock_attach_pasid(test, e.domain, &e.md->dev,
+						      7, e.handle), 0);
+	iommu_mock_clear_log(e.mock);
+
+	second = add_member(test, &e, &pasid_dev);
 	iommu_kunit_expect_gap(test,
-			       ret < 0 &&
-			       !iommu_mock_count(e.mock, IOMMU_MOCK_EV_SET_PASID,
-						 NULL, NULL) &&
-			       IS_ERR(iommu_attach_handle_get(e.group, 7, 0)),
-			       GAP_PASID_GROUP);
+			       pasid_calls(&e, IOMMU_MOCK_EV_SET_PASID,
+					   second) == 1,
+			       GAP_PASID_NEW_MEMBER);
+}
+
+/*
+ * Upstream's 6.12.y core leaves a leaving member's PASIDs set up in its
+ * driver: nothing calls remove_dev_pasid() for it.
+ */
+#define GAP_PASID_MEMBER_LEAVES \
+	"a member leaving a group with PASIDs keeps them in its driver, see __iommu_group_remove_device()"
+
+static void member_leaving_drops_group_pasids_on_itself(struct kunit *test)
+{
+	struct iommu_mock_dev *second;
+	struct pasid_env e;
+
+	make_pasid_env(test, &e);
+	second = add_member(test, &e, &pasid_dev);
+	KUNIT_ASSERT_EQ(test, iommu_mock_attach_pasid(test, e.domain, &e.md->dev,
+						      7, e.handle), 0);
+	iommu_mock_clear_log(e.mock);
+
+	iommu_mock_dev_remove(test, second);
+	/* The PASID stays with the member that is left */
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(e.group, 7, 0),
+			    e.handle);
+	KUNIT_EXPECT_EQ(test, pasid_calls(&e, IOMMU_MOCK_EV_REMOVE_PASID, e.md),
+			0);
+	iommu_kunit_expect_gap(test,
+			       iommu_mock_count(e.mock,
+						IOMMU_MOCK_EV_REMOVE_PASID,
+						&second->dev, e.domain) == 1,
+			       GAP_PASID_MEMBER_LEAVES);
 }
 
 /*
@@ -456,6 +602,45 @@ static void global_pasid_invalid_without_pasid_support(struct kunit *test)
 			IOMMU_PASID_INVALID);
 }
 
+/*
+ * iommufd attaches a group's RID without a handle when it needs no faults:
+ * a plain iommu_detach_group() must undo that completely, so that the group
+ * takes a handle'd attach next and its owner can let it go.
+ */
+static void rid_attach_without_handle_is_undone_by_detach_group(struct kunit *test)
+{
+	struct iommu_attach_handle *found;
+	struct iommu_domain *two;
+	struct pasid_env e;
+	int owner, ret;
+
+	make_pasid_env(test, &e);
+	two = iommu_mock_paging_domain(test, &e.md->dev);
+	KUNIT_ASSERT_EQ(test, iommu_mock_claim_group(test, e.group, &owner), 0);
+	KUNIT_ASSERT_EQ(test, iommu_attach_group_handle(e.domain, e.group, NULL),
+			0);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&e.md->dev),
+			    e.domain);
+	iommu_detach_group(e.domain, e.group);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&e.md->dev),
+			    &e.mock->blocked);
+
+	ret = iommu_attach_group_handle(two, e.group, e.handle);
+	iommu_kunit_expect_gap(test, ret == 0,
+			       "a RID attach without handle leaves an IOMMU_NO_PASID entry that iommu_detach_group() never erases: the next handle'd attach is refused and releasing the claim warns");
+	if (ret) {
+		/* Erase what upstream left, so that the claim can go */
+		iommu_detach_group_handle(e.domain, e.group);
+		return;
+	}
+	found = iommu_attach_handle_get(e.group, IOMMU_NO_PASID, 0);
+	KUNIT_EXPECT_PTR_EQ(test, found, e.handle);
+	iommu_detach_group_handle(two, e.group);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(e.group,
+							  IOMMU_NO_PASID, 0),
+			    ERR_PTR(-ENOENT));
+}
+
 static struct kunit_case iommu_pasid_test_cases[] = {
 	KUNIT_CASE(pasid_attach_calls_set_dev_pasid),
 	KUNIT_CASE(pasid_handle_get_returns_attached_handle),
@@ -467,12 +652,18 @@ static struct kunit_case iommu_pasid_test_cases[] = {
 	KUNIT_CASE(pasid_detach_calls_remove_dev_pasid),
 	KUNIT_CASE(pasid_attach_blocks_owner_claim_until_detach),
 	KUNIT_CASE(pasid_attach_failure_leaves_no_state),
-	KUNIT_CASE(pasid_attach_refused_on_multi_device_group),
+	KUNIT_CASE(pasid_attach_sets_up_every_capable_member),
+	KUNIT_CASE(pasid_attach_refused_beyond_a_members_range),
+	KUNIT_CASE(pasid_attach_undone_when_a_member_refuses),
+	KUNIT_CASE(member_without_pasids_joins_group_with_pasids),
+	KUNIT_CASE(capable_member_joining_takes_group_pasids),
+	KUNIT_CASE(member_leaving_drops_group_pasids_on_itself),
 	KUNIT_CASE(pasid_attach_refused_without_pasid_support),
 	KUNIT_CASE(pasid_attach_rejects_foreign_domain),
 	KUNIT_CASE(pasid_attach_needs_set_dev_pasid),
 	KUNIT_CASE(pasids_are_independent),
 	KUNIT_CASE(pasid_handle_lookup_races_with_detach),
+	KUNIT_CASE(rid_attach_without_handle_is_undone_by_detach_group),
 	KUNIT_CASE(global_pasid_within_device_range),
 	KUNIT_CASE(global_pasid_invalid_without_pasid_support),
 	{}
