@@ -231,6 +231,8 @@ struct iommu_domain *iommu_dom_alloc_for_dev(struct device *dev,
  * Group mutex held.
  */
 int iommu_dom_pick_default_type(struct iommu_group *group, int req);
+/* Whether the default domain of @group may serve @dev, joining it. */
+int iommu_dom_check_member(struct iommu_group *group, struct device *dev);
 /*
  * Give @group a default domain of type @req (0 for the policy), map the
  * direct regions of every member into it and, if the group is unowned, move

@@ -519,6 +519,7 @@ static int dom_resolve_type(struct iommu_group *group, int req,
 			    bool *by_policy)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(iommu_grp_first_dev(group));
+	struct device *untrusted = NULL;
 	struct group_device *gdev;
 	int need = 0;
 	int type;
@@ -535,6 +536,8 @@ static int dom_resolve_type(struct iommu_group *group, int req,
 		type = dom_member_need(group, gdev->dev);
 		if (type < 0)
 			return type;
+		if (dom_dev_untrusted(gdev->dev))
+			untrusted = gdev->dev;
 		if (!type || type == need)
 			continue;
 		if (need) {
@@ -552,6 +555,17 @@ static int dom_resolve_type(struct iommu_group *group, int req,
 			continue;
 		}
 		need = type;
+	}
+
+	/*
+	 * An untrusted device shares the group's domain: whatever a trusted
+	 * member's driver wants, nothing but translation may serve it.
+	 */
+	if (untrusted && need != IOMMU_DOMAIN_DMA) {
+		dev_err_ratelimited(untrusted,
+				    "untrusted device, but another member of group %d wants a %s default domain: refusing\n",
+				    group->id, dom_type_name(need));
+		return -EINVAL;
 	}
 
 	/*
@@ -591,13 +605,38 @@ static int dom_resolve_type(struct iommu_group *group, int req,
 }
 
 /**
+ * iommu_dom_check_member() - whether a group's default domain may serve @dev
+ * @group: the group @dev joins, set up already
+ * @dev: the new member
+ *
+ * The group's default domain was chosen without @dev: an untrusted device
+ * must not join a group whose default domain does not translate.
+ *
+ * Context: group mutex held.
+ * Return: 0, or -EINVAL to refuse @dev.
+ */
+int iommu_dom_check_member(struct iommu_group *group, struct device *dev)
+{
+	struct iommu_domain *def = group->default_domain;
+
+	iommu_grp_assert_locked(group);
+	if (!def || !dom_dev_untrusted(dev) ||
+	    (def->type & __IOMMU_DOMAIN_DMA_API))
+		return 0;
+	dev_err_ratelimited(dev,
+			    "untrusted device cannot join group %d, whose default domain is %s: refusing\n",
+			    group->id, dom_type_name(def->type));
+	return -EINVAL;
+}
+
+/**
  * iommu_dom_pick_default_type() - the default domain type a group gets
  * @group: a group with at least one member
  * @req: the type asked for (sysfs), 0 for the system policy
  *
  * Every member's driver preference (def_domain_type()) should agree (a
  * conflict is a driver bug, settled on identity), and an untrusted PCI
- * device needs translation; a driver with a static default
+ * device needs translation, for the whole group; a driver with a static default
  * domain offers that type only.  @req must agree with all of that.  The
  * policy's identity applies where no member needs anything, and its lazy
  * flushing only where every member's IOMMU can defer flushes.

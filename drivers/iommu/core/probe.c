@@ -321,7 +321,8 @@ static int iommu_dev_take_domain(struct iommu_group *group, struct device *dev,
 		return 0;
 	}
 
-	ret = iommu_grp_attach_new_member(group, dev);
+	ret = iommu_dom_check_member(group, dev) ?:
+	      iommu_grp_attach_new_member(group, dev);
 	if (ret)
 		return ret;
 	if (group->default_domain)

@@ -289,6 +289,79 @@ static void refused_attach_device_returns_to_default_domain(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_last_attached(mock, &md->dev), def);
 }
 
+#ifdef CONFIG_PCI
+/*
+ * Untrusted PCI devices (behind external-facing ports) get nothing but a
+ * translating domain, whatever a trusted member of their group wants.
+ */
+static const struct iommu_mock_config untrusted_cfg = {
+	.identity_domain = true,
+	.blocked_domain = true,
+	.group_mode = IOMMU_MOCK_GROUP_BY_KEY,
+};
+
+static const struct iommu_mock_dev_config wants_identity = {
+	.def_domain_type = IOMMU_DOMAIN_IDENTITY,
+};
+
+static bool domain_translates(struct iommu_domain *domain)
+{
+	return domain && (domain->type & __IOMMU_DOMAIN_DMA_API);
+}
+
+#define GAP_UNTRUSTED_JOIN \
+	"an untrusted device joining a group set up already takes its identity domain: upstream checks untrusted members only when it sets a default domain up, see __iommu_probe_device()"
+
+static void untrusted_device_never_joins_an_identity_group(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, &untrusted_cfg);
+	struct iommu_mock_dev *trusted;
+	struct iommu_mock_pci_dev *pmd;
+	struct device *dev;
+	int ret;
+
+	trusted = iommu_mock_dev_add(test, mock, &wants_identity);
+	KUNIT_ASSERT_PTR_EQ(test, iommu_get_domain_for_dev(&trusted->dev),
+			    &mock->identity);
+	pmd = iommu_mock_pci_dev_add(test, mock, NULL, true);
+	dev = &pmd->pdev.dev;
+
+	iommu_mock_pci_dev_set_pci(pmd, true);
+	ret = iommu_mock_dev_probe(&pmd->md);
+	iommu_kunit_expect_gap(test,
+			       ret ? !dev->iommu_group :
+				     domain_translates(iommu_get_domain_for_dev(dev)),
+			       GAP_UNTRUSTED_JOIN);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&trusted->dev),
+			    &mock->identity);
+}
+
+static void untrusted_member_keeps_translation_on_type_change(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_add(test, &untrusted_cfg);
+	struct iommu_mock_pci_dev *pmd;
+	struct iommu_group *group;
+	char path[64];
+	struct device *dev;
+
+	pmd = iommu_mock_pci_dev_add(test, mock, NULL, true);
+	dev = &pmd->pdev.dev;
+	iommu_mock_pci_dev_set_pci(pmd, true);
+	KUNIT_ASSERT_EQ(test, iommu_mock_dev_probe(&pmd->md), 0);
+	KUNIT_ASSERT_TRUE(test, domain_translates(iommu_get_domain_for_dev(dev)));
+	group = iommu_mock_group(test, dev);
+	KUNIT_ASSERT_NOT_NULL(test, group);
+	/* A trusted member whose driver would rather have identity joins */
+	iommu_mock_dev_add(test, mock, &wants_identity);
+
+	/* The policy's type, chosen over the whole group again */
+	snprintf(path, sizeof(path), "kernel/iommu_groups/%d/type",
+		 iommu_group_id(group));
+	iommu_mock_sysfs_write(path, "auto");
+	KUNIT_EXPECT_TRUE(test, domain_translates(iommu_get_domain_for_dev(dev)));
+}
+#endif /* CONFIG_PCI */
+
 static struct kunit_case iommu_default_domain_test_cases[] = {
 	KUNIT_CASE(default_domain_honours_def_domain_type_identity),
 	KUNIT_CASE(default_domain_honours_def_domain_type_dma),
@@ -304,6 +377,10 @@ static struct kunit_case iommu_default_domain_test_cases[] = {
 	KUNIT_CASE(release_domain_attached_before_release_device),
 	KUNIT_CASE(detach_device_attaches_default_domain),
 	KUNIT_CASE(refused_attach_device_returns_to_default_domain),
+#ifdef CONFIG_PCI
+	KUNIT_CASE(untrusted_device_never_joins_an_identity_group),
+	KUNIT_CASE(untrusted_member_keeps_translation_on_type_change),
+#endif
 	{}
 };
 

@@ -193,6 +193,26 @@ void iommu_mock_clear_log(struct iommu_mock *mock)
 	spin_unlock_irqrestore(&mock->lock, flags);
 }
 
+/* ---- mock devices: which is which ---- */
+
+static void iommu_mock_dev_release(struct device *dev);
+static void iommu_mock_pci_dev_release(struct device *dev);
+
+/* A device of ours: on our bus, or one of our PCI devices lent to PCI */
+static bool mock_owns_dev(struct device *dev)
+{
+	return dev->bus == &iommu_mock_bus ||
+	       dev->release == iommu_mock_pci_dev_release;
+}
+
+struct iommu_mock_dev *to_iommu_mock_dev(struct device *dev)
+{
+	if (dev->release == iommu_mock_pci_dev_release)
+		return &container_of(to_pci_dev(dev), struct iommu_mock_pci_dev,
+				     pdev)->md;
+	return container_of(dev, struct iommu_mock_dev, dev);
+}
+
 /* ---- iommu_ops ---- */
 
 static struct iommu_mock *dev_to_mock(struct device *dev)
@@ -205,7 +225,7 @@ static struct iommu_device *mock_probe(struct iommu_mock *mock,
 {
 	struct iommu_mock_event ev = {
 		.type = IOMMU_MOCK_EV_PROBE,
-		.dev = &md->dev,
+		.dev = iommu_mock_core_dev(md),
 		.ret = md->cfg.probe_errno,
 	};
 
@@ -239,7 +259,7 @@ static struct iommu_device *mock_probe_device_fwspec(struct device *dev)
 	struct iommu_mock_dev *md;
 	struct iommu_mock *mock;
 
-	if (dev->bus != &iommu_mock_bus)
+	if (!mock_owns_dev(dev))
 		return ERR_PTR(-ENODEV);
 	md = to_iommu_mock_dev(dev);
 
@@ -266,7 +286,7 @@ static struct iommu_device *mock_probe_device_plain(struct device *dev)
 	struct iommu_mock_dev *md;
 	struct iommu_mock *mock;
 
-	if (dev->bus != &iommu_mock_bus)
+	if (!mock_owns_dev(dev))
 		return ERR_PTR(-ENODEV);
 	md = to_iommu_mock_dev(dev);
 
@@ -310,7 +330,7 @@ static struct iommu_group *mock_group_by_key(struct iommu_mock *mock,
 		if (other == md || other->fwspec_mock != md->fwspec_mock ||
 		    other->cfg.group_key != md->cfg.group_key)
 			continue;
-		group = iommu_group_get(&other->dev);
+		group = iommu_group_get(iommu_mock_core_dev(other));
 		if (group)
 			return group;
 	}
@@ -379,7 +399,8 @@ static bool mock_is_attach_deferred(struct device *dev)
 
 static int mock_def_domain_type(struct device *dev)
 {
-	return dev_to_mock(dev)->cfg.def_domain_type;
+	return to_iommu_mock_dev(dev)->cfg.def_domain_type ?:
+	       dev_to_mock(dev)->cfg.def_domain_type;
 }
 
 static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
@@ -854,14 +875,26 @@ static void iommu_mock_dev_release(struct device *dev)
 	kfree(to_iommu_mock_dev(dev));
 }
 
+static void iommu_mock_pci_dev_release(struct device *dev)
+{
+	struct iommu_mock_pci_dev *pmd =
+		container_of(to_pci_dev(dev), struct iommu_mock_pci_dev, pdev);
+
+#ifdef CONFIG_PCI
+	if (pmd->bridge)
+		pci_free_host_bridge(pmd->bridge);
+#endif
+	kfree(pmd);
+}
+
 static void iommu_mock_dev_destroy(void *data)
 {
 	struct iommu_mock_dev *md = data;
 
 	if (md->registered)
-		device_del(&md->dev);
+		device_del(iommu_mock_core_dev(md));
 	list_del(&md->node);
-	put_device(&md->dev);
+	put_device(iommu_mock_core_dev(md));
 }
 
 int iommu_mock_set_fwspec(struct device *dev, struct fwnode_handle *fwnode)
@@ -881,36 +914,33 @@ int iommu_mock_dev_probe(struct iommu_mock_dev *md)
 
 	/* A failed probe may have dropped the fwspec with dev->iommu */
 	if (md->fwspec_mock) {
-		ret = iommu_mock_set_fwspec(&md->dev, &md->fwspec_mock->fwnode);
+		ret = iommu_mock_set_fwspec(iommu_mock_core_dev(md),
+					    &md->fwspec_mock->fwnode);
 		if (ret)
 			return ret;
 	}
-	return iommu_probe_device(&md->dev);
+	return iommu_probe_device(iommu_mock_core_dev(md));
 }
 
-struct iommu_mock_dev *iommu_mock_dev_add(struct kunit *test,
-					  struct iommu_mock *mock,
-					  const struct iommu_mock_dev_config *cfg)
+/*
+ * Register @md, whose device the caller initialised; unless @probe, without
+ * its fwspec, so that no mock claims it until iommu_mock_dev_probe().
+ */
+static void mock_dev_register(struct kunit *test, struct iommu_mock_dev *md,
+			      struct iommu_mock *mock, bool probe)
 {
 	struct iommu_mock_env *env = test->priv;
-	struct iommu_mock_dev *md;
+	struct device *dev = iommu_mock_core_dev(md);
 	int ret;
 
-	md = kzalloc(sizeof(*md), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, md);
 	md->env = env;
-	if (cfg)
-		md->cfg = *cfg;
 	if (mock && !mock->cfg.no_fwnode)
 		md->fwspec_mock = mock;
-
-	device_initialize(&md->dev);
-	md->dev.bus = &iommu_mock_bus;
-	md->dev.release = iommu_mock_dev_release;
+	dev->bus = &iommu_mock_bus;
 	list_add_tail(&md->node, &env->devs);
 	ret = kunit_add_action_or_reset(test, iommu_mock_dev_destroy, md);
 	KUNIT_ASSERT_EQ(test, ret, 0);
-	ret = dev_set_name(&md->dev, "kmock%u",
+	ret = dev_set_name(dev, "kmock%u",
 			   atomic_inc_return(&iommu_mock_dev_ids));
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
@@ -921,20 +951,79 @@ struct iommu_mock_dev *iommu_mock_dev_add(struct kunit *test,
 		};
 
 		/* Copied, and dropped by the driver core in device_del() */
-		ret = device_create_managed_software_node(&md->dev, props, NULL);
+		ret = device_create_managed_software_node(dev, props, NULL);
 		KUNIT_ASSERT_EQ(test, ret, 0);
 	}
-	if (md->fwspec_mock) {
-		ret = iommu_mock_set_fwspec(&md->dev, &mock->fwnode);
+	if (md->fwspec_mock && probe) {
+		ret = iommu_mock_set_fwspec(dev, &mock->fwnode);
 		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "iommu_fwspec_init");
 	}
 
 	/* The core probes the device from its bus notifier, right here */
-	ret = device_add(&md->dev);
+	ret = device_add(dev);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "device_add");
 	md->registered = true;
+}
+
+struct iommu_mock_dev *iommu_mock_dev_add(struct kunit *test,
+					  struct iommu_mock *mock,
+					  const struct iommu_mock_dev_config *cfg)
+{
+	struct iommu_mock_dev *md;
+
+	md = kzalloc(sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	if (cfg)
+		md->cfg = *cfg;
+	device_initialize(&md->dev);
+	md->dev.release = iommu_mock_dev_release;
+	mock_dev_register(test, md, mock, true);
 	return md;
 }
+
+#ifdef CONFIG_PCI
+void iommu_mock_pci_dev_set_pci(struct iommu_mock_pci_dev *pmd, bool pci)
+{
+	pmd->pdev.dev.bus = pci ? &pci_bus_type : &iommu_mock_bus;
+}
+
+static void mock_pci_dev_unset_pci(void *data)
+{
+	iommu_mock_pci_dev_set_pci(data, false);
+}
+
+struct iommu_mock_pci_dev *
+iommu_mock_pci_dev_add(struct kunit *test, struct iommu_mock *mock,
+		       const struct iommu_mock_dev_config *cfg, bool untrusted)
+{
+	struct iommu_mock_pci_dev *pmd;
+	int ret;
+
+	pmd = kzalloc(sizeof(*pmd), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pmd);
+	device_initialize(&pmd->pdev.dev);
+	pmd->pdev.dev.release = iommu_mock_pci_dev_release;
+	pmd->md.pdev = &pmd->pdev;
+	if (cfg)
+		pmd->md.cfg = *cfg;
+
+	pmd->bridge = pci_alloc_host_bridge(0);
+	if (!pmd->bridge) {
+		put_device(&pmd->pdev.dev);
+		KUNIT_FAIL_AND_ABORT(test, "pci_alloc_host_bridge");
+	}
+	pmd->bridge->bus = &pmd->bus;
+	pmd->bus.bridge = &pmd->bridge->dev;
+	pmd->pdev.bus = &pmd->bus;
+	pmd->pdev.untrusted = untrusted;
+
+	mock_dev_register(test, &pmd->md, mock, false);
+	/* Back on our bus before it goes: only ours may see it leave */
+	ret = kunit_add_action_or_reset(test, mock_pci_dev_unset_pci, pmd);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	return pmd;
+}
+#endif /* CONFIG_PCI */
 
 void iommu_mock_dev_remove(struct kunit *test, struct iommu_mock_dev *md)
 {

@@ -23,6 +23,7 @@
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/notifier.h>
+#include <linux/pci.h>
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
 
@@ -206,6 +207,8 @@ struct iommu_mock_domain {
 };
 
 struct iommu_mock_dev_config {
+	/* def_domain_type() answer for this device, over the driver's */
+	int def_domain_type;
 	/* probe_device() fails with this errno */
 	int probe_errno;
 	/* device_group() fails with this errno */
@@ -221,6 +224,8 @@ struct iommu_mock_dev_config {
 
 struct iommu_mock_dev {
 	struct device dev;
+	/* The PCI device the core sees instead of @dev, see iommu_mock_pci_dev */
+	struct pci_dev *pdev;
 	struct iommu_mock_env *env;
 	struct list_head node;
 	/* The instance named by the fwspec, NULL for a device without one */
@@ -236,9 +241,29 @@ struct iommu_mock_env {
 	struct list_head undo;
 };
 
-static inline struct iommu_mock_dev *to_iommu_mock_dev(struct device *dev)
+/*
+ * A mock device that is a struct pci_dev, for the core's rules on PCI
+ * devices (untrusted ones).  Its pdev.dev sits on the mock bus like every
+ * mock device (md.dev is unused), so that only the mocks ever probe it;
+ * iommu_mock_pci_dev_set_pci() puts it on pci_bus_type for the core's
+ * dev_is_pci() while a case needs that, and the end of the case takes it
+ * back first.  Its bus is a root bus of its own with an empty host bridge,
+ * which is all dma-iommu looks at.
+ */
+struct iommu_mock_pci_dev {
+	struct pci_dev pdev;
+	struct pci_bus bus;
+	struct pci_host_bridge *bridge;
+	struct iommu_mock_dev md;
+};
+
+/* The mock device of a device the mocks created */
+struct iommu_mock_dev *to_iommu_mock_dev(struct device *dev);
+
+/* The device the core sees for @md */
+static inline struct device *iommu_mock_core_dev(struct iommu_mock_dev *md)
 {
-	return container_of(dev, struct iommu_mock_dev, dev);
+	return md->pdev ? &md->pdev->dev : &md->dev;
 }
 
 static inline struct iommu_mock_domain *
@@ -263,6 +288,15 @@ struct iommu_mock_dev *iommu_mock_dev_add(struct kunit *test,
 					  struct iommu_mock *mock,
 					  const struct iommu_mock_dev_config *cfg);
 void iommu_mock_dev_remove(struct kunit *test, struct iommu_mock_dev *md);
+/*
+ * A PCI mock device (see struct iommu_mock_pci_dev), registered but not
+ * yet probed: iommu_mock_dev_probe() does that, after
+ * iommu_mock_pci_dev_set_pci() if the core is to see a PCI device then.
+ */
+struct iommu_mock_pci_dev *
+iommu_mock_pci_dev_add(struct kunit *test, struct iommu_mock *mock,
+		       const struct iommu_mock_dev_config *cfg, bool untrusted);
+void iommu_mock_pci_dev_set_pci(struct iommu_mock_pci_dev *pmd, bool pci);
 int iommu_mock_dev_probe(struct iommu_mock_dev *md);
 int iommu_mock_set_fwspec(struct device *dev, struct fwnode_handle *fwnode);
 
