@@ -15,7 +15,12 @@
 #   make arm32    build-only: 32-bit ARM, exynos_defconfig + Exynos IOMMU
 #                 (QEMU has no Exynos SysMMU model)
 #   make gates    checkpatch --strict, kernel-doc and sparse on our sources
-#   make series   our work as a format-patch series against the base tree
+#   make series   our work as a format-patch series against the base tree,
+#                 with a cover letter, signed off by the sender (git config
+#                 user.name and user.email, or SERIES_IDENT="Name <email>")
+#   make series-check  its cheap part, which check runs: the series applies
+#                 and reproduces the tested tree, checkpatch is clean on
+#                 every patch
 #
 # CORE=ours (default) or CORE=upstream selects the IOMMU core the kernel is
 # built with; ARCH=x86_64 (default) or arm64 the architecture.  Each pair
@@ -115,7 +120,8 @@ shell: kernel
 		--out $(BUILD)/shell-$(ARCH)-$(CORE) --mode shell
 
 # Every test on both cores of every architecture, then the quality gates
-# on our sources.  The summary shows each row of the matrix on each core.
+# on our sources and the cheap check of the series.  The summary shows each
+# row of the matrix on each core.
 MATRIX := kunit $(addprefix e2e-,$(E2E_ROWS_x86_64)) \
 	kunit-arm64 $(addprefix e2e-arm64-,$(E2E_ROWS_arm64)) build-arm32-exynos
 check:
@@ -128,6 +134,7 @@ check:
 		cp -a $(BUILD)/arm32-upstream $(BUILD)/arm32-ours
 	-@$(MAKE) --no-print-directory arm32 CORE=ours
 	-@$(MAKE) --no-print-directory gates
+	-@$(MAKE) --no-print-directory series-check
 	@$(T)/summary.sh $(RESULTS) $(MATRIX)
 
 # One architecture: the KUnit suite and the end-to-end matrix on upstream's
@@ -162,10 +169,20 @@ summary:
 	@$(T)/summary.sh $(RESULTS)
 
 # Our work as a git format-patch series against the base tree, in
-# build/series/patches; checked to apply with git am and to reproduce the
-# tree make check tests.
+# build/series/patches, with a cover letter and the base recorded; checked
+# to apply with git am, to reproduce the tree make check tests and to be
+# clean under checkpatch --strict patch by patch.  Authored and signed off
+# by the sender: git config user.name and user.email, or SERIES_IDENT.
 series: tree
 	@$(T)/make-series.sh $(TOP) $(SRC) $(BUILD)/series/patches
+
+# The cheap part of series, for check: no cover letter nor get_maintainer,
+# a clearly fake sender (CI has no git identity), the patches in
+# build/series/check, result lines in $(RESULTS)/series.results.
+.PHONY: series-check
+series-check: tree
+	@SERIES_IDENT="make check <check@localhost>" $(T)/make-series.sh \
+		--check $(RESULTS)/series.results $(TOP) $(SRC) $(BUILD)/series/check
 
 clean:
 	rm -rf $(BUILD)/x86_64-* $(BUILD)/arm64-* $(BUILD)/arm32-* $(RESULTS)

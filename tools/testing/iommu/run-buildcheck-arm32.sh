@@ -60,7 +60,8 @@ find "$kdir/drivers/iommu" -name '*.o' -delete 2>/dev/null
 if kmake CC="ccache ${cross}gcc" -j"$jobs" all; then
 	echo "PASS $name/build ($(find "$kdir" -name '*.ko' | wc -l) modules)" >> "$out.results"
 else
-	echo "FAIL $name/build: $(grep -m1 -E ' error: |^ERROR: |\*\*\* ' "$out.log")" >> "$out.results"
+	first=$(grep -m1 -E ' error: |^ERROR: |\*\*\* ' "$out.log")
+	echo "FAIL $name/build: $first" >> "$out.results"
 	tail -30 "$out.log"
 fi
 
@@ -71,8 +72,8 @@ in_vmlinux() { grep -qE "(^|/)$1\$" <<< "$linked"; }
 lacking=$(for o in $want; do in_vmlinux "$o" || echo "$o"; done | tr '\n' ' ')
 stale=$(for o in $other; do in_vmlinux "$o" && echo "$o"; done | tr '\n' ' ')
 if [ -n "$lacking$stale" ]; then
-	echo "FAIL $name/objects: not in vmlinux: ${lacking:-none}; of the other core: ${stale:-none}" \
-		>> "$out.results"
+	echo "FAIL $name/objects: not in vmlinux: ${lacking:-none};" \
+		"of the other core: ${stale:-none}" >> "$out.results"
 else
 	echo "PASS $name/objects" >> "$out.results"
 fi

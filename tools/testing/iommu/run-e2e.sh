@@ -78,7 +78,8 @@ while [ $# -gt 0 ]; do
 done
 case "$mode" in
 test|report|shell) ;;
-*) echo "usage: $0 --kdir <dir> --src <tree> --out <prefix> --mode test|report|shell [--arch x86_64|arm64] [--iommu <iommu>]" >&2
+*) echo "usage: $0 --kdir <dir> --src <tree> --out <prefix>" \
+	"--mode test|report|shell [--arch x86_64|arm64] [--iommu <iommu>]" >&2
    exit 2 ;;
 esac
 case "$arch" in
@@ -222,7 +223,8 @@ if [ -n "$cross" ]; then
 	busybox=$BUILD/busybox-$arch/bin/busybox
 	"$T/get-busybox.sh" "$arch" "$BUILD/busybox-$arch" > "$work/busybox.log" 2>&1 ||
 		{ log_tail "busybox for $arch failed" "$work/busybox.log"
-		  fail_setup "no busybox for $arch (tools/testing/iommu/get-busybox.sh $arch build/busybox-$arch, as root)"; }
+		  get="tools/testing/iommu/get-busybox.sh $arch build/busybox-$arch"
+		  fail_setup "no busybox for $arch ($get, as root)"; }
 fi
 
 gcc -O2 -o "$work/gen_init_cpio" "$src/usr/gen_init_cpio.c" \
@@ -322,7 +324,8 @@ if [ "$mode" = shell ]; then
 	exit $?
 fi
 
-echo "run-e2e: booting $(basename "$kdir") under QEMU/TCG behind $behind ($mode mode, log $out.console)"
+echo "run-e2e: booting $(basename "$kdir") under QEMU/TCG behind $behind" \
+	"($mode mode, log $out.console)"
 timeout -k 10 "$TIMEOUT" "$QEMU" "${qemu_args[@]}" \
 	-serial file:"$out.console" "${results[@]}" \
 	< /dev/null > "$qemu_log" 2>&1 &
@@ -374,7 +377,8 @@ fi
 		if grep -qE 'vtd_reg_dmar_root .*(scalable|extended) 1' "$qemu_log"; then
 			echo "PASS $row/scalable-mode"
 		else
-			echo "FAIL $row/scalable-mode: QEMU never saw a scalable-mode root table (trace vtd_reg_dmar_root in $qemu_log)"
+			echo "FAIL $row/scalable-mode: QEMU never saw a scalable-mode" \
+				"root table (trace vtd_reg_dmar_root in $qemu_log)"
 		fi
 	fi
 	if [ -n "$problem" ]; then

@@ -16,14 +16,19 @@ name=$(basename "$out")
 : > "$out.log"
 
 cd "$top" || exit 1
+# checkpatch also takes the guest program, the module and the scripts of
+# the tests under tools/: they are held to the core's standard.
 files=$(git ls-files -co --exclude-standard -- 'drivers/iommu/core/*.[ch]' \
-	'drivers/iommu/tests/*.[ch]' 'tools/testing/iommu/module/*.c')
+	'drivers/iommu/tests/*.[ch]' 'tools/testing/iommu/guest/*' \
+	'tools/testing/iommu/module/*' 'tools/testing/iommu/*.sh' \
+	'tools/testing/iommu/*.py')
 
 # Documented exceptions: tools/testing/iommu/checkpatch-exceptions
 exceptions=tools/testing/iommu/checkpatch-exceptions
 bad=0
 for f in $files; do
-	ignore=$(awk -v f="$f" '$1 == f { printf "%s%s", sep, $2; sep = "," }' "$exceptions")
+	ignore=$(awk -v f="$f" '/^[^#]/ && ($1 == f || ($1 ~ /\/$/ && index(f, $1) == 1)) {
+		printf "%s%s", sep, $2; sep = "," }' "$exceptions")
 	if ! "$tree/scripts/checkpatch.pl" --strict --no-tree --quiet \
 			${ignore:+--ignore "$ignore"} -f "$f" >> "$out.log" 2>&1; then
 		echo "FAIL $name/checkpatch: $f" >> "$out.results"

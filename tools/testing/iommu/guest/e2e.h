@@ -32,6 +32,7 @@
 #define PAGE		4096UL
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define BIT_ULL(nr)	(1ULL << (nr))
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
 #define BDF_LEN		16
 
@@ -93,6 +94,29 @@ struct iommu_model {
  */
 #define E2E_NOT_CHECKED	"; not checked: "
 
+/*
+ * MMIO on the edu BAR0 that VFIO mmap()ed, as readl() and writeq() do it
+ * on __iomem in the kernel: every access is made, once, at its width and
+ * in program order (no barrier is implied).  MMIO() is the one place the
+ * program makes a volatile access; nothing else may.
+ */
+#define MMIO(type, bar, reg)	(*(volatile type *)((char *)(bar) + (reg)))
+
+static inline uint32_t mmio_read32(void *bar, unsigned int reg)
+{
+	return MMIO(uint32_t, bar, reg);
+}
+
+static inline uint64_t mmio_read64(void *bar, unsigned int reg)
+{
+	return MMIO(uint64_t, bar, reg);
+}
+
+static inline void mmio_write64(void *bar, unsigned int reg, uint64_t val)
+{
+	MMIO(uint64_t, bar, reg) = val;
+}
+
 /* util.c */
 extern const struct iommu_model *e2e_iommu;
 const struct iommu_model *iommu_model_find(const char *name);
@@ -122,9 +146,8 @@ size_t compare(const uint8_t *want, const uint8_t *got, size_t len,
 	       size_t *first);
 size_t check_byte(const uint8_t *buf, size_t len, uint8_t val,
 		  size_t *first);
-int edu_dma(volatile uint8_t *bar, uint64_t src, uint64_t dst, uint64_t cnt,
-	    bool to_ram);
-void msleep(unsigned int ms);
+int edu_dma(void *bar, uint64_t src, uint64_t dst, uint64_t cnt, bool to_ram);
+void sleep_ms(unsigned int ms);
 
 /* vfio.c */
 enum vfio_kind { VFIO_KIND_CONTAINER, VFIO_KIND_CDEV };
@@ -141,7 +164,7 @@ struct vfio {
 	int iommufd;
 	int device;
 	uint32_t ioas;
-	volatile uint8_t *bar;
+	void *bar;
 	size_t bar_size;
 	struct iova_range ranges[16];
 	int nr_ranges;

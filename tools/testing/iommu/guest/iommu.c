@@ -13,8 +13,8 @@
 #include "e2e.h"
 
 /* VT-d extended capabilities */
-#define ECAP_PASID	(1ULL << 40)
-#define ECAP_SMTS	(1ULL << 43)
+#define ECAP_PASID	BIT_ULL(40)
+#define ECAP_SMTS	BIT_ULL(43)
 
 static int dmar_ecap(const char *iommu, uint64_t *ecap)
 {
@@ -194,17 +194,6 @@ static void smmu_v3_needles_addr(char *n1, char *n2, size_t size,
 	snprintf(n2, size, "arm-smmu-v3 ");
 }
 
-/*
- * QEMU's AMD-Vi model (hw/i386/amd_iommu.c, 7.2) logs no IO_PAGE_FAULT
- * event for a DMA Linux can make fault: amdvi_page_walk() returns without
- * an event at the first page-table entry that is zero, and every entry of
- * an unmapped IOVA is; nor does it check the permissions of the last level
- * (the access is refused by the permissions it returns, silently too).
- * The DMA is still blocked, which the tests check.
- */
-static const char amd_no_report[] =
-	"QEMU's AMD-Vi model logs no IO_PAGE_FAULT event for an unmapped IOVA (amdvi_page_walk() stops at an empty entry silently)";
-
 /* The two VT-d rows differ in the mode they check and the fault record. */
 #define DMAR_MODEL(_name, _mode) {				\
 	.name = _name,						\
@@ -235,7 +224,18 @@ static const struct iommu_model models[] = {
 		.name = "amd",
 		.check = amd_vi,
 		.fault = "AMD-Vi IO_PAGE_FAULT event",
-		.no_fault_report = amd_no_report,
+		/*
+		 * QEMU's AMD-Vi model (hw/i386/amd_iommu.c, 7.2) logs no
+		 * IO_PAGE_FAULT event for a DMA Linux can make fault:
+		 * amdvi_page_walk() returns without an event at the first
+		 * page-table entry that is zero, and every entry of an
+		 * unmapped IOVA is; nor does it check the permissions of the
+		 * last level (the access is refused by the permissions it
+		 * returns, silently too).  The DMA is still blocked, which
+		 * the tests check.
+		 */
+		.no_fault_report =
+			"QEMU's AMD-Vi model logs no IO_PAGE_FAULT event for an unmapped IOVA (amdvi_page_walk() stops at an empty entry silently)",
 	},
 	/*
 	 * Linux 6.12 configures an endpoint that ACPI VIOT puts behind the

@@ -388,7 +388,7 @@ static int cmd_report(void)
 	return failed ? 1 : 0;
 }
 
-static int usage(void)
+static int print_usage(void)
 {
 	fprintf(stderr,
 		"usage: iommu-e2e list [-i iommu]\n"
@@ -406,7 +406,7 @@ int main(int argc, char **argv)
 	int opt;
 
 	if (argc < 2)
-		return usage();
+		return print_usage();
 	cmd = argv[1];
 	argc--;
 	argv++;
@@ -417,7 +417,7 @@ int main(int argc, char **argv)
 			if (!e2e_iommu) {
 				fprintf(stderr, "iommu-e2e: no IOMMU %s\n",
 					optarg);
-				return usage();
+				return print_usage();
 			}
 			break;
 		case 'o':
@@ -429,7 +429,7 @@ int main(int argc, char **argv)
 			shuffle = true;
 			break;
 		default:
-			return usage();
+			return print_usage();
 		}
 	}
 	snprintf(row, sizeof(row), "e2e-%s", e2e_iommu->name);
@@ -439,5 +439,5 @@ int main(int argc, char **argv)
 		return cmd_run(argc - optind, argv + optind, seed, shuffle);
 	if (!strcmp(cmd, "report"))
 		return cmd_report();
-	return usage();
+	return print_usage();
 }

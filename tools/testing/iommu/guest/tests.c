@@ -70,7 +70,7 @@ static void fault_quiesce(void)
 		return;
 	last = strtoull(val, NULL, 10);
 	if (now_ms() < last + FAULT_QUIET_MS)
-		msleep(last + FAULT_QUIET_MS - now_ms());
+		sleep_ms(last + FAULT_QUIET_MS - now_ms());
 }
 
 static void *alloc_locked(size_t size)
@@ -251,8 +251,8 @@ static void test_vfio_cdev(const struct topo *t)
  * entry must be gone).  Neither page may change, and the IOMMU must report
  * a fault for each (unless the model reports none, see iommu.c).
  */
-static int unmapped(struct vfio *v, const struct topo *t, uint8_t *buf,
-		    uint8_t *victims, char *detail, size_t size)
+static int dma_unmapped(struct vfio *v, const struct topo *t, uint8_t *buf,
+			uint8_t *victims, char *detail, size_t size)
 {
 	const uint64_t iova_a = 0x123456000, iova_b = 0x80000000;
 	const uint64_t xfer = e2e_iommu->fault_xfer ?: EDU_XFER;
@@ -345,7 +345,8 @@ static int unmapped(struct vfio *v, const struct topo *t, uint8_t *buf,
 			 (unsigned long long)iova_b + PAGE, e2e_iommu->fault);
 	else
 		snprintf(detail, size,
-			 "%s on %s: %llu-byte writes to never-mapped IOVA %#llx (= our page's physical address) and to just-unmapped IOVA %#llx blocked" E2E_NOT_CHECKED "the fault report: %s",
+			 "%s on %s: %llu-byte writes to never-mapped IOVA %#llx (= our page's physical address) and to just-unmapped IOVA %#llx blocked"
+			 E2E_NOT_CHECKED "the fault report: %s",
 			 vfio_kind_name(v->kind), t->single,
 			 (unsigned long long)xfer, (unsigned long long)phys,
 			 (unsigned long long)iova_b + PAGE,
@@ -377,7 +378,7 @@ static void test_unmapped(const struct topo *t, enum vfio_kind kind,
 	victims = alloc_locked(VICTIM_PAGES * PAGE);
 	if (!buf || !victims)
 		result(name, false, "buffers: %s", strerror(errno));
-	else if (unmapped(&v, t, buf, victims, detail, sizeof(detail)))
+	else if (dma_unmapped(&v, t, buf, victims, detail, sizeof(detail)))
 		result(name, false, "%s", e2e_why);
 	else
 		result(name, true, "%s", detail);
@@ -563,7 +564,8 @@ static void test_topology(const struct topo *t)
 		}
 	}
 	n = group_devices(t->shared_group, members, 16);
-	result("topology", true, "%s alone in group %d (%s); %s and %s share group %d (%d devices); behind %s%s",
+	result("topology", true,
+	       "%s alone in group %d (%s); %s and %s share group %d (%d devices); behind %s%s",
 	       t->single, t->single_group, type, t->shared[0], t->shared[1],
 	       t->shared_group, n, what,
 	       t->nr_primed ? "; grouped at their first driver bind" : "");

@@ -350,7 +350,7 @@ bool kmsg_wait(int fd, const char *needle, const char *needle2, int ms)
 			continue;
 		if (waited >= ms)
 			return false;
-		msleep(20);
+		sleep_ms(20);
 		waited += 20;
 	}
 }
@@ -417,7 +417,7 @@ size_t check_byte(const uint8_t *buf, size_t len, uint8_t val, size_t *first)
 	return bad;
 }
 
-void msleep(unsigned int ms)
+void sleep_ms(unsigned int ms)
 {
 	struct timespec ts = {
 		.tv_sec = ms / 1000,
@@ -428,33 +428,23 @@ void msleep(unsigned int ms)
 		;
 }
 
-static void wr64(volatile uint8_t *bar, unsigned int reg, uint64_t val)
-{
-	*(volatile uint64_t *)(bar + reg) = val;
-}
-
-static uint64_t rd64(volatile uint8_t *bar, unsigned int reg)
-{
-	return *(volatile uint64_t *)(bar + reg);
-}
-
 /*
  * One edu DMA transfer through a mmap()ed BAR0, waiting for it to finish.
  * @to_ram: edu buffer -> @dst in RAM, else @src in RAM -> edu buffer.
  */
-int edu_dma(volatile uint8_t *bar, uint64_t src, uint64_t dst, uint64_t cnt,
-	    bool to_ram)
+int edu_dma(void *bar, uint64_t src, uint64_t dst, uint64_t cnt, bool to_ram)
 {
 	int ms;
 
-	wr64(bar, EDU_DMA_SRC, src);
-	wr64(bar, EDU_DMA_DST, dst);
-	wr64(bar, EDU_DMA_CNT, cnt);
-	wr64(bar, EDU_DMA_CMD, EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0));
+	mmio_write64(bar, EDU_DMA_SRC, src);
+	mmio_write64(bar, EDU_DMA_DST, dst);
+	mmio_write64(bar, EDU_DMA_CNT, cnt);
+	mmio_write64(bar, EDU_DMA_CMD,
+		     EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0));
 	for (ms = 0; ms < 5000; ms += 2) {
-		if (!(rd64(bar, EDU_DMA_CMD) & EDU_DMA_RUN))
+		if (!(mmio_read64(bar, EDU_DMA_CMD) & EDU_DMA_RUN))
 			return 0;
-		msleep(2);
+		sleep_ms(2);
 	}
 	return why("edu DMA %#llx -> %#llx did not complete in 5 s",
 		   (unsigned long long)src, (unsigned long long)dst);

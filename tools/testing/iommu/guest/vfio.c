@@ -238,7 +238,7 @@ static int device_setup(struct vfio *v)
 		return why("mmap BAR0: %s", strerror(errno));
 	v->bar = map;
 	v->bar_size = bar.size;
-	if ((*(volatile uint32_t *)(v->bar + EDU_REG_ID) & 0xff) != 0xed)
+	if ((mmio_read32(v->bar, EDU_REG_ID) & 0xff) != 0xed)
 		return why("BAR0 does not look like an edu");
 
 	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &cfg))
@@ -286,7 +286,7 @@ int vfio_open(struct vfio *v, enum vfio_kind kind, const char *bdf)
 void vfio_close(struct vfio *v)
 {
 	if (v->bar)
-		munmap((void *)v->bar, v->bar_size);
+		munmap(v->bar, v->bar_size);
 	if (v->device >= 0)
 		close(v->device);
 	if (v->iommufd >= 0)
