@@ -2,10 +2,11 @@
 /*
  * The one place a group changes domain.
  *
- * iommu_grp_set_domain() is the only caller of a driver's attach_dev() for a
- * group's members, but for iommu_deferred_attach(), which completes an attach
- * that set_domain() held back, and for the release of a device, which moves
- * a leaving device to its driver's release_domain (probe.c).  Everything
+ * grp_dev_attach_now() is the only caller of a driver's attach_dev(), for
+ * iommu_grp_set_domain(), which moves a group's members, for
+ * iommu_deferred_attach(), which completes an attach that set_domain() held
+ * back, and for iommu_grp_release_attach(), which moves a leaving device to
+ * its driver's release_domain (tools/testing/iommu/cocci checks this).  Everything
  * else here is a policy check in front of it.  There is no detach: leaving
  * a domain is attaching another one, the core's default or blocking domain
  * when nobody chose any.
@@ -232,6 +233,26 @@ int iommu_grp_attach_new_member(struct iommu_group *group, struct device *dev)
 		return 0;
 	return grp_dev_may_move(group, dev, group->domain) ?:
 	       grp_dev_move(group, dev, group->domain);
+}
+
+/**
+ * iommu_grp_release_attach() - move a leaving device to its release domain
+ * @group: the group @dev is leaving
+ * @dev: the device, no longer on the group's member list
+ * @rd: its driver's release_domain
+ *
+ * The driver may then tear the device down while it translates nothing
+ * of the group's.  A device whose attach is still deferred was never
+ * attached: its hardware is not touched.
+ *
+ * Context: group mutex held.
+ */
+void iommu_grp_release_attach(struct iommu_group *group, struct device *dev,
+			      struct iommu_domain *rd)
+{
+	iommu_grp_assert_locked(group);
+	if (!dev->iommu->attach_deferred && grp_dev_attach_now(dev, rd))
+		dev_warn(dev, "IOMMU release domain refused the device\n");
 }
 
 /**

@@ -61,7 +61,7 @@
  * DMA_API: that changes the domain, not the owner.
  */
 enum iommu_owner_state {
-	IOMMU_OWNER_FREE,
+	IOMMU_OWNER_FREE = 0,	/* a new, zeroed group */
 	IOMMU_OWNER_DMA_API,
 	IOMMU_OWNER_CLAIMED,
 };
@@ -264,6 +264,9 @@ enum {
  */
 int iommu_grp_set_domain(struct iommu_group *group, struct iommu_domain *domain,
 			 unsigned int flags);
+/* Move a device leaving @group to its driver's release_domain. */
+void iommu_grp_release_attach(struct iommu_group *group, struct device *dev,
+			      struct iommu_domain *rd);
 /* Attach the group's current domain to a newly added member. */
 int iommu_grp_attach_new_member(struct iommu_group *group, struct device *dev);
 /*

@@ -119,7 +119,6 @@ static void iommu_grp_drop_domains(struct iommu_group *group)
 
 	group->default_domain = NULL;
 	group->blocking_domain = NULL;
-	WRITE_ONCE(group->domain, NULL);
 
 	if (blocking && blocking != def)
 		iommu_domain_free(blocking);
@@ -142,6 +141,7 @@ void iommu_grp_free_domains(struct iommu_group *group)
 	iommu_grp_assert_locked(group);
 	if (WARN_ON(!list_empty(&group->devices)))
 		return;
+	WRITE_ONCE(group->domain, NULL);
 	iommu_grp_drop_domains(group);
 }
 
@@ -222,8 +222,8 @@ struct iommu_group *iommu_group_alloc(void)
 	mutex_init(&group->mutex);
 	INIT_LIST_HEAD(&group->devices);
 	INIT_LIST_HEAD(&group->setup_node);
+	/* owner_state is IOMMU_OWNER_FREE (0): only owner.c changes it */
 	xa_init(&group->pasids);
-	group->owner_state = IOMMU_OWNER_FREE;
 	group->devices_kobj = &alloc->devices;
 
 	/* From here on, the kobject's release undoes everything above */

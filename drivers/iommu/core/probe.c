@@ -263,12 +263,8 @@ static void iommu_dev_unbind_driver(struct device *dev,
 	const struct iommu_ops *ops = dev_iommu_ops(dev);
 	struct iommu_domain *rd = ops->release_domain;
 
-	if (group) {
-		iommu_grp_assert_locked(group);
-		if (rd && !dev->iommu->attach_deferred &&
-		    rd->ops->attach_dev(rd, dev))
-			dev_warn(dev, "IOMMU release domain refused the device\n");
-	}
+	if (group && rd)
+		iommu_grp_release_attach(group, dev, rd);
 
 	if (ops->release_device)
 		ops->release_device(dev);

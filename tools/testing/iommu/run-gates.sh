@@ -3,8 +3,10 @@
 #
 # usage: run-gates.sh <project-root> <tree> <kdir> <out-prefix>
 #
-# Quality gates on our kernel sources: checkpatch --strict, kernel-doc and
-# sparse (C=2, i.e. every file checked whether or not it needs rebuilding).
+# Quality gates on our kernel sources: checkpatch --strict, kernel-doc,
+# sparse (C=2, i.e. every file checked whether or not it needs rebuilding)
+# and Coccinelle (the tree's coccicheck, and our semantic patches for the
+# core's invariants in tools/testing/iommu/cocci/).
 # <kdir> is a configured O= directory built with our core.  Writes one
 # result line per gate and per offending file to <out-prefix>.results.
 top=$(realpath "$1")
@@ -60,5 +62,43 @@ if [ $rc -ne 0 ] || [ -n "$hits" ]; then
 else
 	echo "PASS $name/sparse" >> "$out.results"
 fi
+# Coccinelle: the tree's own semantic patches on our directories, then
+# ours (tools/testing/iommu/cocci/*.cocci) for the core's invariants, each
+# of which must also catch the violation planted for it.  A finding is a
+# "<file>:<line>:<col>: ..." line.
+cocci=$top/tools/testing/iommu/cocci
+cocci_log=$out.cocci
+: > "$cocci_log"
+hits=
+for dir in drivers/iommu/core drivers/iommu/tests; do
+	make -s -C "$tree" O="$kdir" coccicheck MODE=report M="$dir" \
+		>> "$cocci_log" 2>&1 || hits="coccicheck failed on $dir"
+done
+hits=${hits:-$(grep -E '^[^ ]+\.[ch]:[0-9]+:' "$cocci_log" | head -1)}
+if [ -n "$hits" ]; then
+	echo "FAIL $name/coccicheck: $hits" >> "$out.results"
+	cat "$cocci_log" >> "$out.log"
+else
+	echo "PASS $name/coccicheck" >> "$out.results"
+fi
+run_spatch() {
+	spatch -D report --no-show-diff --very-quiet --no-includes \
+		--include-headers --cocci-file "$@" 2>&1 |
+		grep -E '^[^ ]+\.[ch]:[0-9]+:'
+}
+for sp in "$cocci"/*.cocci; do
+	rule=$(basename "$sp" .cocci)
+	found=$(run_spatch "$sp" --dir "$top/drivers/iommu/core")
+	planted=$(run_spatch "$sp" "$cocci/planted/violations.c")
+	if [ -n "$found" ]; then
+		echo "$found" >> "$out.log"
+		echo "FAIL $name/cocci-$rule: $(echo "$found" | head -1)" >> "$out.results"
+	elif [ -z "$planted" ]; then
+		echo "FAIL $name/cocci-$rule: missed the violation planted for it" >> "$out.results"
+	else
+		echo "PASS $name/cocci-$rule" >> "$out.results"
+	fi
+done
+
 cat "$out.results"
 ! grep -q '^FAIL' "$out.results"
