@@ -32,6 +32,16 @@
 #include <trace/events/iommu.h>
 
 #include "core.h"
+#include "trace.h"
+
+/* The one place a deferred attach ends (seed 000) */
+static void grp_dev_end_deferral(struct device *dev)
+{
+	if (!dev->iommu->attach_deferred)
+		return;
+	dev->iommu->attach_deferred = 0;
+	trace_iommu_core_deferred_done(dev, dev->iommu_group->id);
+}
 
 /*
  * Attach @dev to @domain in the hardware, deferred or not.  The attach may
@@ -45,7 +55,7 @@ static int grp_dev_attach_now(struct device *dev, struct iommu_domain *domain)
 	if (!ret) {
 		trace_attach_device_to_domain(dev);
 		/* The hardware follows our tables now: nothing left to defer */
-		dev->iommu->attach_deferred = 0;
+		grp_dev_end_deferral(dev);
 	}
 	return ret;
 }
@@ -95,7 +105,7 @@ static int grp_dev_move(struct iommu_group *group, struct device *dev,
 		 * AMD's detach): even a refused attach ends the deferral, and
 		 * the undo of a failed switch attaches this device for real.
 		 */
-		dev->iommu->attach_deferred = 0;
+		grp_dev_end_deferral(dev);
 	}
 	return grp_dev_attach_now(dev, domain);
 }
@@ -192,6 +202,7 @@ int iommu_grp_set_domain(struct iommu_group *group, struct iommu_domain *domain,
 
 	/* Lockless readers see the new domain only once it is in place */
 	WRITE_ONCE(group->domain, domain);
+	trace_iommu_core_domain(group->id, prev ? prev->type : 0, domain->type);
 	return first_err;
 
 err_undo:

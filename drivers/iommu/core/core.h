@@ -99,6 +99,7 @@ enum iommu_owner_state {
  *          reader never sees a half-formed domain.  Keeping the handle
  *          alive while faults on it are in flight is the caller's job
  *          (iopf_queue_remove_device() and friends flush them).
+ * @debugfs: its file in /sys/kernel/debug/iommu/groups, or NULL (debugfs.c)
  * @setup_node: on the list of groups whose default domain bus_iommu_probe()
  *              still has to set up, under the probe lock
  */
@@ -119,6 +120,7 @@ struct iommu_group {
 	unsigned int owner_users;
 	void *owner;
 	struct xarray pasids;
+	struct dentry *debugfs;
 	struct list_head setup_node;
 };
 
@@ -137,6 +139,15 @@ struct group_device {
 
 #define for_each_group_device(group, gdev) \
 	list_for_each_entry(gdev, &(group)->devices, node)
+
+/*
+ * ACS features without which a PCI device is not isolated from its peers:
+ * Source Validation (no requester ID spoofing), Request and Completion
+ * Redirect (peer-to-peer traffic is sent upstream) and Upstream Forwarding
+ * (what is sent upstream really leaves the switch).  pci_device_group()
+ * groups by them, and the debugfs explanation names them.
+ */
+#define IOMMU_PCI_ACS_ISOLATED	(PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF)
 
 /* Lock held by every caller of the functions taking a group below. */
 static inline void iommu_grp_assert_locked(struct iommu_group *group)
@@ -206,6 +217,17 @@ void iommu_grp_for_each(void (*fn)(struct iommu_group *group, void *data),
  * that module.  Group mutex held.
  */
 void iommu_grp_free_domains(struct iommu_group *group);
+
+/* debugfs.c: /sys/kernel/debug/iommu/groups/<id>, see there */
+#ifdef CONFIG_IOMMU_DEBUGFS
+void iommu_grp_debugfs_init(void);
+void iommu_grp_debugfs_add(struct iommu_group *group);
+void iommu_grp_debugfs_remove(struct iommu_group *group);
+#else
+static inline void iommu_grp_debugfs_init(void) {}
+static inline void iommu_grp_debugfs_add(struct iommu_group *group) {}
+static inline void iommu_grp_debugfs_remove(struct iommu_group *group) {}
+#endif
 
 /* sysfs.c */
 

@@ -65,14 +65,6 @@ static DEFINE_MUTEX(iommu_grp_name_lock);
  */
 static DEFINE_XARRAY_ALLOC(iommu_groups);
 
-/*
- * ACS features without which a PCI device is not isolated from its peers:
- * Source Validation (no requester ID spoofing), Request and Completion
- * Redirect (peer-to-peer traffic is sent upstream) and Upstream Forwarding
- * (what is sent upstream really leaves the switch).
- */
-#define IOMMU_PCI_ACS_ISOLATED	(PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF)
-
 /* The devfn space of one PCI bus */
 #define IOMMU_PCI_NR_DEVFNS	256
 
@@ -150,6 +142,7 @@ static void iommu_grp_release(struct kobject *kobj)
 	struct iommu_group *group = container_of(kobj, struct iommu_group, kobj);
 
 	pr_debug("releasing group %d\n", group->id);
+	iommu_grp_debugfs_remove(group);
 
 	/* Every member holds a reference: nobody can still be in the group */
 	WARN_ON(!list_empty(&group->devices));
@@ -250,6 +243,7 @@ struct iommu_group *iommu_group_alloc(void)
 	 */
 	kobject_put(&group->kobj);
 
+	iommu_grp_debugfs_add(group);
 	/* The slot exists since xa_alloc(): replacing its entry cannot fail */
 	xa_store(&iommu_groups, group->id, group, GFP_KERNEL);
 
@@ -885,6 +879,7 @@ EXPORT_SYMBOL_GPL(fsl_mc_device_group);
 static int __init iommu_grp_init(void)
 {
 	iommu_debugfs_setup();
+	iommu_grp_debugfs_init();
 
 	iommu_groups_kset = kset_create_and_add("iommu_groups", NULL,
 						kernel_kobj);

@@ -25,6 +25,7 @@
 #include <linux/xarray.h>
 
 #include "core.h"
+#include "trace.h"
 
 enum own_event {
 	/* A kernel driver binds to a member and will use the DMA API */
@@ -167,6 +168,7 @@ static int own_transition(struct iommu_group *group, enum own_event event,
 		iommu_grp_set_domain(group, target, IOMMU_SET_MUST_SUCCEED);
 	}
 
+	trace_iommu_core_owner(group->id, group->owner_state, state, users);
 	group->owner_state = state;
 	group->owner_users = users;
 	group->owner = owner;

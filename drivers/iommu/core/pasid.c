@@ -50,6 +50,7 @@
 #include <linux/xarray.h>
 
 #include "core.h"
+#include "trace.h"
 
 /* XArray pointer tag of an entry that is a domain, not a handle */
 #define PASID_ENTRY_BARE	1
@@ -91,6 +92,7 @@ static void pasid_publish(struct iommu_group *group, unsigned long index,
 	old = xa_store(&group->pasids, index, pasid_make_entry(domain, handle),
 		       GFP_KERNEL);
 	WARN_ON_ONCE(xa_is_err(old));
+	trace_iommu_core_pasid(group->id, index, true);
 }
 
 /* Whether @dev's PASIDs follow its group's PASID table */
@@ -162,6 +164,7 @@ static void pasid_teardown(struct iommu_group *group, ioasid_t pasid,
 	iommu_grp_assert_locked(group);
 	xa_erase(&group->pasids, pasid);
 	pasid_remove_members(group, pasid, domain, NULL);
+	trace_iommu_core_pasid(group->id, pasid, false);
 }
 
 /**
@@ -228,6 +231,7 @@ void iommu_pasid_release_device(struct iommu_group *group, struct device *dev)
 			dev_warn(dev, "PASID %lu still attached on release, detaching it\n",
 				 pasid);
 			xa_erase(&group->pasids, pasid);
+			trace_iommu_core_pasid(group->id, pasid, false);
 		}
 		pasid_dev_remove(dev, pasid, pasid_entry_domain(entry));
 	}

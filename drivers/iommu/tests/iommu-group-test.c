@@ -517,6 +517,70 @@ static void group_add_device_without_iommu(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(released), 1);
 }
 
+/* Whether @buf has the line @line, whole */
+static bool has_line(const char *buf, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p;
+
+	for (p = buf; (p = strstr(p, line)); p += n)
+		if ((p == buf || p[-1] == '\n') && (p[n] == '\n' || !p[n]))
+			return true;
+	return false;
+}
+
+#define GROUP_CLAIMED_LINE \
+	"owner: claimed (VFIO, iommufd or a driver's own), 1 claim(s)"
+
+/*
+ * /sys/kernel/debug/iommu/groups/<id> says who is in the group, why each
+ * pair of members is, where the group is attached and who owns it.
+ * Upstream's 6.12 core has no such file.
+ */
+static void group_debugfs_explains_group(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.blocked_domain = true,
+		.group_mode = IOMMU_MOCK_GROUP_BY_KEY,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *a = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_mock_dev *b = iommu_mock_dev_add(test, mock, NULL);
+	struct iommu_group *group = iommu_mock_group(test, &a->dev);
+	char path[64], line[128];
+	char *buf;
+	ssize_t n;
+	int owner;
+
+	if (!IS_ENABLED(CONFIG_IOMMU_DEBUGFS))
+		kunit_skip(test, "no IOMMU_DEBUGFS");
+	KUNIT_ASSERT_NOT_NULL(test, group);
+	KUNIT_ASSERT_EQ(test, iommu_mock_claim_group(test, group, &owner), 0);
+	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+
+	snprintf(path, sizeof(path), "iommu/groups/%d", iommu_group_id(group));
+	n = iommu_mock_debugfs_read(path, buf, PAGE_SIZE);
+	iommu_kunit_expect_gap(test, n > 0, "no /sys/kernel/debug/iommu/groups");
+	if (n <= 0)
+		return;
+
+	snprintf(line, sizeof(line), "members: %s %s", dev_name(&a->dev),
+		 dev_name(&b->dev));
+	KUNIT_EXPECT_TRUE_MSG(test, has_line(buf, line), "%s", buf);
+	snprintf(line, sizeof(line),
+		 "why %s %s: the IOMMU driver's device_group() put them together",
+		 dev_name(&a->dev), dev_name(&b->dev));
+	KUNIT_EXPECT_TRUE_MSG(test, has_line(buf, line), "%s", buf);
+	KUNIT_EXPECT_TRUE_MSG(test, has_line(buf, "blocking domain: blocked"),
+			      "%s", buf);
+	KUNIT_EXPECT_TRUE_MSG(test, has_line(buf,
+					     "current domain: blocking (blocked)"),
+			      "%s", buf);
+	KUNIT_EXPECT_TRUE_MSG(test, has_line(buf, GROUP_CLAIMED_LINE), "%s", buf);
+	KUNIT_EXPECT_TRUE_MSG(test, has_line(buf, "pasids: none"), "%s", buf);
+}
+
 static struct kunit_case iommu_group_test_cases[] = {
 	KUNIT_CASE(group_per_device_gives_each_device_its_own_group),
 	KUNIT_CASE(group_per_instance_shared_by_its_devices),
@@ -537,6 +601,7 @@ static struct kunit_case iommu_group_test_cases[] = {
 	KUNIT_CASE(group_sysfs_shows_reserved_regions),
 	KUNIT_CASE(group_resv_regions_merge_across_devices),
 	KUNIT_CASE(group_add_device_without_iommu),
+	KUNIT_CASE(group_debugfs_explains_group),
 	{}
 };
 

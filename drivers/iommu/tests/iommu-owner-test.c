@@ -8,6 +8,8 @@
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/sizes.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
 
 #include "iommu-test-mock.h"
 
@@ -504,6 +506,69 @@ static void repeated_detach_group_is_a_quiet_noop(struct kunit *test)
 					       NULL, NULL), 0);
 }
 
+/* What the owner tracepoint reported, for one group */
+struct owner_trace {
+	int group;
+	int nr;
+	int from[4], to[4];
+};
+
+/* A probe of iommu_core:iommu_core_owner (see drivers/iommu/core/trace.h) */
+static void owner_trace_probe(void *data, int group, int from, int to,
+			      unsigned int users)
+{
+	struct owner_trace *t = data;
+
+	if (group != t->group || t->nr >= ARRAY_SIZE(t->from))
+		return;
+	t->from[t->nr] = from;
+	t->to[t->nr++] = to;
+}
+
+static void find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	struct tracepoint **found = priv;
+
+	if (!strcmp(tp->name, "iommu_core_owner"))
+		*found = tp;
+}
+
+/*
+ * Every change of a group's owner state is traced, by name, so that a
+ * user can follow what VFIO and drivers did to a group.  Upstream's 6.12
+ * core has no such tracepoint.
+ */
+static void owner_changes_are_traced(struct kunit *test)
+{
+	struct owner_trace t = {};
+	struct tracepoint *tp = NULL;
+	struct pair p;
+	int owner;
+
+	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
+		kunit_skip(test, "no TRACEPOINTS");
+	make_single(test, &p, NULL);
+	for_each_kernel_tracepoint(find_tracepoint, &tp);
+	iommu_kunit_expect_gap(test, tp, "no owner state tracepoint");
+	if (!tp)
+		return;
+	t.group = iommu_group_id(p.group);
+	KUNIT_ASSERT_EQ(test, tracepoint_probe_register(tp, owner_trace_probe,
+							&t), 0);
+
+	KUNIT_EXPECT_EQ(test, iommu_mock_claim_group(test, p.group, &owner), 0);
+	iommu_mock_release_group(test, p.group);
+	tracepoint_probe_unregister(tp, owner_trace_probe, &t);
+	tracepoint_synchronize_unregister();
+
+	/* free -> claimed -> free, as enum iommu_owner_state numbers them */
+	KUNIT_ASSERT_EQ(test, t.nr, 2);
+	KUNIT_EXPECT_EQ(test, t.from[0], 0);
+	KUNIT_EXPECT_EQ(test, t.to[0], 2);
+	KUNIT_EXPECT_EQ(test, t.from[1], 2);
+	KUNIT_EXPECT_EQ(test, t.to[1], 0);
+}
+
 static struct kunit_case iommu_owner_test_cases[] = {
 	KUNIT_CASE(owner_claim_fails_while_dma_api_in_use),
 	KUNIT_CASE(device_owner_claim_fails_while_dma_api_in_use),
@@ -528,6 +593,7 @@ static struct kunit_case iommu_owner_test_cases[] = {
 	KUNIT_CASE(failed_replace_keeps_old_domain),
 	KUNIT_CASE(detach_group_returns_owner_to_blocking),
 	KUNIT_CASE(repeated_detach_group_is_a_quiet_noop),
+	KUNIT_CASE(owner_changes_are_traced),
 	{}
 };
 

@@ -1313,24 +1313,25 @@ void iommu_mock_put_group(struct kunit *test, struct iommu_group *group)
 
 /* ---- sysfs ---- */
 
-static struct vfsmount *iommu_mock_sysfs_mount(void)
+static struct vfsmount *iommu_mock_kern_mount(const char *fs)
 {
-	struct file_system_type *type = get_fs_type("sysfs");
+	struct file_system_type *type = get_fs_type(fs);
 
 	if (!type)
 		return ERR_PTR(-ENODEV);
 	/*
 	 * A kernel-internal mount: nothing has mounted /sys yet when the
-	 * suite runs built in.  sysfs is never modular, so the reference
-	 * get_fs_type() took on its (NULL) module needs no dropping.
+	 * suite runs built in.  sysfs and debugfs are never modular, so the
+	 * reference get_fs_type() took on their (NULL) module needs no
+	 * dropping.
 	 */
 	return vfs_kern_mount(type, SB_KERNMOUNT, type->name, NULL);
 }
 
-static ssize_t iommu_mock_sysfs_io(const char *path, char *buf, size_t len,
-				   bool write)
+static ssize_t iommu_mock_fs_io(const char *fs, const char *path, char *buf,
+				size_t len, bool write)
 {
-	struct vfsmount *mnt = iommu_mock_sysfs_mount();
+	struct vfsmount *mnt = iommu_mock_kern_mount(fs);
 	struct file *file;
 	loff_t pos = 0;
 	ssize_t ret;
@@ -1356,12 +1357,17 @@ out_mnt:
 
 ssize_t iommu_mock_sysfs_read(const char *path, char *buf, size_t len)
 {
-	return iommu_mock_sysfs_io(path, buf, len, false);
+	return iommu_mock_fs_io("sysfs", path, buf, len, false);
 }
 
 ssize_t iommu_mock_sysfs_write(const char *path, const char *buf)
 {
-	return iommu_mock_sysfs_io(path, (char *)buf, strlen(buf), true);
+	return iommu_mock_fs_io("sysfs", path, (char *)buf, strlen(buf), true);
+}
+
+ssize_t iommu_mock_debugfs_read(const char *path, char *buf, size_t len)
+{
+	return iommu_mock_fs_io("debugfs", path, buf, len, false);
 }
 
 /* ---- system policy ---- */

@@ -369,6 +369,8 @@ void iommu_mock_put_group(struct kunit *test, struct iommu_group *group);
 /* sysfs, through a private kernel mount: no userspace is running yet */
 ssize_t iommu_mock_sysfs_read(const char *path, char *buf, size_t len);
 ssize_t iommu_mock_sysfs_write(const char *path, const char *buf);
+/* debugfs, the same way */
+ssize_t iommu_mock_debugfs_read(const char *path, char *buf, size_t len);
 
 /*
  * The DMA domain type (IOMMU_DOMAIN_DMA or IOMMU_DOMAIN_DMA_FQ) that the

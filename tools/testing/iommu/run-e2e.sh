@@ -265,6 +265,11 @@ append="console=$console${iommu_append:+ $iommu_append} kunit.enable=0 panic=-1"
 append="$append vfio_iommu_type1.allow_unsafe_interrupts=1"
 append="$append iommufd.allow_unsafe_interrupts=1 e2e.mode=$mode"
 append="$append e2e.iommu=$model"
+# The core the kernel runs, from its build directory's name (<arch>-<core>)
+case "$(basename "$kdir")" in
+*-upstream) append="$append e2e.core=upstream" ;;
+*) append="$append e2e.core=ours" ;;
+esac
 [ "$arch" = arm64 ] && append="$append e2e.out=/dev/hvc0"
 [ -n "$SEED" ] && append="$append e2e.seed=$SEED"
 # shellcheck disable=SC2054 # commas separate QEMU sub-options
@@ -369,7 +374,7 @@ if [ -z "$problem" ] && ! grep -q '^E2E-DONE' <<< "$raw"; then
 fi
 {
 	for name in $("$lister" list -i "$model"); do
-		line=$(grep -m1 -E "^(PASS|FAIL) $name(: |$)" <<< "$raw")
+		line=$(grep -m1 -E "^(PASS|FAIL|XFAIL|XPASS) $name(: |$)" <<< "$raw")
 		echo "${line:-FAIL $name: did not report (${problem:-no result})}"
 	done
 	if [ "$iommu" = intel-sm ]; then
@@ -390,7 +395,7 @@ fi
 } > "$out.results"
 
 passed=$(grep -c '^PASS ' "$out.results")
-failed=$(grep -c '^FAIL ' "$out.results")
+failed=$(grep -c -E '^(FAIL|XPASS) ' "$out.results")
 # The lines the guest did not show already.
 grep -vxF -f <(echo "$raw") "$out.results" | sed 's/^/  /'
 if [ "$failed" -gt 0 ]; then

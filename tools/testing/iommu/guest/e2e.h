@@ -119,6 +119,8 @@ static inline void mmio_write64(void *bar, unsigned int reg, uint64_t val)
 
 /* util.c */
 extern const struct iommu_model *e2e_iommu;
+/* The kernel runs upstream's iommu.c, not our core (e2e.core=, "-c") */
+extern bool e2e_core_upstream;
 const struct iommu_model *iommu_model_find(const char *name);
 const char *iommu_model_names(void);
 extern char e2e_why[512];
@@ -126,6 +128,8 @@ __printf(1, 2) int why(const char *fmt, ...);
 __printf(1, 2) void note(const char *fmt, ...);
 __printf(3, 4) void result(const char *name, bool pass, const char *fmt, ...);
 
+void result_gap(const char *name, bool pass, const char *gap,
+		const char *detail);
 int sysfs_read(const char *path, char *buf, size_t size);
 int sysfs_write(const char *path, const char *val);
 int pci_driver(const char *bdf, char *drv, size_t size);

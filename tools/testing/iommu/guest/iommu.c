@@ -269,6 +269,7 @@ static const struct iommu_model models[] = {
 };
 
 const struct iommu_model *e2e_iommu = &models[0];
+bool e2e_core_upstream;
 
 const struct iommu_model *iommu_model_find(const char *name)
 {

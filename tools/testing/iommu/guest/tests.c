@@ -571,6 +571,75 @@ static void test_topology(const struct topo *t)
 	       t->nr_primed ? "; grouped at their first driver bind" : "");
 }
 
+/* What the group's debugfs file must say about the shared pair */
+static void expected_reason(const struct topo *t, char *want, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX], *parent, *end;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", t->shared[0]);
+	n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	/* .../<bridge>/<device>: the parent directory is the bridge */
+	end = strrchr(link, '/');
+	if (end)
+		*end = '\0';
+	parent = strrchr(link, '/');
+	if (parent && strncmp(parent + 1, "pci", 3))
+		snprintf(want, size, "both behind PCIe-to-PCI bridge %s",
+			 parent + 1);
+	else
+		/* on the root bus: two functions of one slot, no ACS */
+		snprintf(want, size, "functions of multifunction slot %.*s without ACS",
+			 (int)strlen("0000:00:05"), t->shared[0]);
+}
+
+/*
+ * The debugfs file of the shared group says why the two edu share it:
+ * the PCIe-to-PCI bridge they sit behind, or the multifunction slot
+ * without ACS they are functions of.
+ */
+static void test_group_explained(const struct topo *t)
+{
+	char path[PATH_MAX], buf[4096], want[128], pair[2 * BDF_LEN + 8];
+	const char *name = "group-explained";
+	char *line;
+	int n;
+
+	if (t->error[0]) {
+		result(name, false, "%s", t->error);
+		return;
+	}
+	snprintf(path, sizeof(path), "/sys/kernel/debug/iommu/groups/%d",
+		 t->shared_group);
+	n = sysfs_read(path, buf, sizeof(buf));
+	if (n < 0) {
+		result_gap(name, false, "no /sys/kernel/debug/iommu/groups",
+			   "cannot read the group's debugfs file");
+		return;
+	}
+	expected_reason(t, want, sizeof(want));
+	snprintf(pair, sizeof(pair), "why %s %s: ", t->shared[0], t->shared[1]);
+	line = strstr(buf, pair);
+	if (!line) {
+		snprintf(pair, sizeof(pair), "why %s %s: ", t->shared[1],
+			 t->shared[0]);
+		line = strstr(buf, pair);
+	}
+	if (!line) {
+		result(name, false, "group %d: no line for %s and %s",
+		       t->shared_group, t->shared[0], t->shared[1]);
+		return;
+	}
+	line += strlen(pair);
+	line[strcspn(line, "\n")] = '\0';
+	if (strncmp(line, want, strlen(want)))
+		result(name, false, "group %d says \"%s\", not \"%s\"",
+		       t->shared_group, line, want);
+	else
+		result(name, true, "group %d: %s", t->shared_group, line);
+}
+
 const struct test tests[] = {
 	{ "topology", { "topology" }, test_topology },
 	{ "vfio-container", { "vfio-container" }, test_vfio_container },
@@ -584,6 +653,7 @@ const struct test tests[] = {
 	{ "module", { "module-dma-api", "module-paging-domain" },
 	  test_module },
 	{ "module-shared", { "module-attach-shared" }, test_module_shared },
+	{ "group-explained", { "group-explained" }, test_group_explained },
 };
 
 const int nr_tests = ARRAY_SIZE(tests);

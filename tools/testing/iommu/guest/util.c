@@ -62,6 +62,22 @@ void result(const char *name, bool pass, const char *fmt, ...)
 	fflush(stdout);
 }
 
+/*
+ * The result of a check upstream's core is known to fail: on our core a
+ * plain result; on upstream's "XFAIL" with @gap when it fails, as
+ * expected, and "XPASS" (a failure: the gap is gone) when it passes.
+ */
+void result_gap(const char *name, bool pass, const char *gap,
+		const char *detail)
+{
+	if (!e2e_core_upstream)
+		result(name, pass, "%s", detail);
+	else
+		printf("%s e2e/%s: upstream: %s\n", pass ? "XPASS" : "XFAIL",
+		       name, gap);
+	fflush(stdout);
+}
+
 int sysfs_read(const char *path, char *buf, size_t size)
 {
 	ssize_t n;
