@@ -21,6 +21,9 @@
 #   make series-check  its cheap part, which check runs: the series applies
 #                 and reproduces the tested tree, checkpatch is clean on
 #                 every patch
+#   make bench    what the IOMMU costs, upstream's core against ours, on
+#                 non-debug x86_64 kernels under QEMU with icount (not part
+#                 of check); results in build/bench/results.md
 #
 # CORE=ours (default) or CORE=upstream selects the IOMMU core the kernel is
 # built with; ARCH=x86_64 (default) or arm64 the architecture.  Each pair
@@ -72,7 +75,8 @@ DEBS := linux-source-6.12 qemu-system-x86 qemu-system-arm busybox-static \
 	gcc-arm-linux-gnueabihf flex bison bc cpio kmod libelf-dev libssl-dev \
 	python3 rsync xz-utils sparse coccinelle ccache
 
-.PHONY: all deps tree kernel kunit e2e check check-arch arm32 gates series run shell summary clean
+.PHONY: all deps tree kernel kunit e2e check check-arch arm32 gates series run shell summary clean \
+	bench bench-kernels
 
 all: check
 
@@ -184,5 +188,34 @@ series-check: tree
 	@SERIES_IDENT="make check <check@localhost>" $(T)/make-series.sh \
 		--check $(RESULTS)/series.results $(TOP) $(SRC) $(BUILD)/series/check
 
+# Benchmarks: two non-debug x86_64 kernels (configs/bench.config instead of
+# debug.config), upstream's core and ours, the second starting as a copy
+# of the first; then run-bench.sh boots them A B A B under icount and
+# bench-report.py writes build/bench/results.md and results.png.
+# BENCH_ROUNDS (default 2) and BENCH_CASES (the module's case list, empty
+# for all) are passed on in the environment.
+BENCH	:= $(BUILD)/bench
+BENCH_KDIR = $(BUILD)/bench-x86_64-$(1)
+BENCH_ARGS = --arch=x86_64 --build_dir=$(call BENCH_KDIR,$(1)) --jobs=$(JOBS) \
+	$(addprefix --kunitconfig=$(T)/configs/,common.config x86_64.config bench.config) \
+	--qemu_config=$(T)/qemu_configs/x86_64_vtd.py \
+	--make_options='CC=ccache gcc' \
+	--kconfig_add=CONFIG_IOMMU_CORE_$(2)=y
+
+bench-kernels: tree
+	$(KUNIT) build $(call BENCH_ARGS,upstream,UPSTREAM)
+	@[ -d $(call BENCH_KDIR,ours) ] || \
+		cp -a $(call BENCH_KDIR,upstream) $(call BENCH_KDIR,ours)
+	$(KUNIT) build $(call BENCH_ARGS,ours,OURS)
+
+bench: bench-kernels
+	@command -v gnuplot > /dev/null || { echo "bench: installing gnuplot-nox"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq gnuplot-nox > /dev/null; }
+	@rc=0; $(T)/run-bench.sh --src $(SRC) --out $(BENCH) \
+		$(call BENCH_KDIR,upstream) $(call BENCH_KDIR,ours) || rc=1; \
+	python3 $(T)/bench-report.py $(BENCH) || rc=1; exit $$rc
+
 clean:
-	rm -rf $(BUILD)/x86_64-* $(BUILD)/arm64-* $(BUILD)/arm32-* $(RESULTS)
+	rm -rf $(BUILD)/x86_64-* $(BUILD)/arm64-* $(BUILD)/arm32-* $(BUILD)/bench-* \
+		$(BENCH) $(RESULTS)

@@ -18,12 +18,12 @@ name=$(basename "$out")
 : > "$out.log"
 
 cd "$top" || exit 1
-# checkpatch also takes the guest program, the module and the scripts of
+# checkpatch also takes the guest program, the modules and the scripts of
 # the tests under tools/: they are held to the core's standard.
 files=$(git ls-files -co --exclude-standard -- 'drivers/iommu/core/*.[ch]' \
 	'drivers/iommu/tests/*.[ch]' 'tools/testing/iommu/guest/*' \
-	'tools/testing/iommu/module/*' 'tools/testing/iommu/*.sh' \
-	'tools/testing/iommu/*.py')
+	'tools/testing/iommu/module/*' 'tools/testing/iommu/bench/*' \
+	'tools/testing/iommu/*.sh' 'tools/testing/iommu/*.py')
 
 # Documented exceptions: tools/testing/iommu/checkpatch-exceptions
 exceptions=tools/testing/iommu/checkpatch-exceptions

@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the IOMMU costs: DMA API and IOMMU API operations timed on QEMU's
+ * edu device.
+ *
+ * The driver has no ID table: it binds only to a device whose
+ * driver_override names it.  Probe runs the cases the "cases" parameter
+ * names (comma-separated; empty for every case the machine fits: the
+ * single-thread cases on one CPU, the two-thread ones on two or more) and
+ * prints one console line per figure, a figure being one kind of timed
+ * operation:
+ *
+ *   BENCH <figure> median_ns=<n> p99_ns=<n> ops=<n>
+ *   BENCH <figure> error=<negative errno>
+ *
+ * and "BENCH done" at the end.  Operations are timed in batches with
+ * ktime_get_ns(); a sample is a batch's time divided by its size, and each
+ * figure is the median and 99th percentile of "iters" samples (per thread).
+ * The edu moves no data: nothing is DMAed, only mapped.
+ *
+ * The cases (figures <case>.<op>, or <case> alone for the last two):
+ *
+ *   map_page_{1,16,33,256}       dma_map_page() + dma_unmap_page() of n pages
+ *   map_page_{1,16,33,256}_2t    the same from one kthread on each of 2 CPUs
+ *   map_page_cold_{1,16}         the same, 2048 mappings of mixed sizes live
+ *   map_sg_{16,128}              dma_map_sg() + dma_unmap_sg(), 1-page segments
+ *   coherent_{4k,2m}             dma_alloc_coherent() + dma_free_coherent()
+ *   iommu_map_{4k,2m}            iommu_map() + iommu_unmap(), own paging domain
+ *   attach_detach                iommu_attach_device() + iommu_detach_device()
+ *   claim_attach_release         as VFIO: claim the group, attach, detach,
+ *                                release
+ *
+ * The VFIO-style case claims the group's DMA ownership, which both cores
+ * refuse (-EPERM) while a kernel DMA API driver is bound.  So the driver
+ * sets driver_managed_dma as vfio-pci does; it uses the DMA API only while
+ * the group, of which the edu is the only member, is on its default domain.
+ */
+#include <linux/completion.h>
+#include <linux/dma-mapping.h>
+#include <linux/iommu.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/timekeeping.h>
+
+#define BENCH_BATCH		32	/* operations per timed batch */
+#define BENCH_MAX_PAGES		256	/* pages of each buffer block */
+#define BENCH_BLOCK_ORDER	8	/* order of BENCH_MAX_PAGES */
+#define BENCH_COLD_MAPS		2048	/* live mappings of the cold cases */
+#define BENCH_IOVA		SZ_4G	/* iommu_map() cases map from here */
+#define BENCH_THREADS		2
+#define EDU_VENDOR		0x1234
+#define EDU_DEVICE		0x11e8
+
+static char *cases = "";
+module_param(cases, charp, 0444);
+MODULE_PARM_DESC(cases, "comma-separated cases to run, empty for all");
+
+static unsigned int iters = 200;
+module_param(iters, uint, 0444);
+MODULE_PARM_DESC(iters, "timed batches per figure and thread");
+
+struct bench {
+	struct device *dev;
+	struct page *blocks[BENCH_BATCH];	/* BENCH_MAX_PAGES pages each */
+	struct page *huge;			/* 2 MiB, 2 MiB aligned */
+};
+
+/* One thread running one case. */
+struct bench_run {
+	struct bench *b;
+	const struct bench_case *c;
+	u64 *samples[2];			/* per figure, iters each */
+	dma_addr_t addr[BENCH_BATCH];
+	void *cpu[BENCH_BATCH];
+	struct sg_table *sgt;			/* BENCH_BATCH tables */
+	dma_addr_t *cold;			/* BENCH_COLD_MAPS mappings */
+	struct iommu_domain *domain;
+	struct iommu_group *group;
+	struct completion *go;
+	struct completion done;
+	int err;
+};
+
+/*
+ * A case: setup, then iters batches of @batch operations, then teardown.
+ * A batch returns the time of its operations of each figure in @ns.
+ */
+struct bench_case {
+	const char *name;
+	const char *fig[2];		/* figure suffixes; fig[1] may be NULL */
+	int (*setup)(struct bench_run *r);
+	int (*batch)(struct bench_run *r, u64 ns[2]);
+	void (*teardown)(struct bench_run *r);
+	unsigned long arg;		/* pages or bytes */
+	unsigned int batch_size;	/* 0 for BENCH_BATCH */
+	unsigned int threads;		/* 0 for 1 */
+};
+
+static unsigned int case_batch(const struct bench_case *c)
+{
+	return c->batch_size ?: BENCH_BATCH;
+}
+
+static unsigned int case_threads(const struct bench_case *c)
+{
+	return c->threads ?: 1;
+}
+
+/* dma_map_page() + dma_unmap_page() of arg pages */
+static int batch_map_page(struct bench_run *r, u64 ns[2])
+{
+	struct device *dev = r->b->dev;
+	size_t size = r->c->arg << PAGE_SHIFT;
+	u64 t0, t1, t2;
+	int i, n;
+
+	t0 = ktime_get_ns();
+	for (n = 0; n < BENCH_BATCH; n++) {
+		r->addr[n] = dma_map_page(dev, r->b->blocks[n], 0, size,
+					  DMA_BIDIRECTIONAL);
+		if (dma_mapping_error(dev, r->addr[n]))
+			break;
+	}
+	t1 = ktime_get_ns();
+	for (i = 0; i < n; i++)
+		dma_unmap_page(dev, r->addr[i], size, DMA_BIDIRECTIONAL);
+	t2 = ktime_get_ns();
+
+	ns[0] = t1 - t0;
+	ns[1] = t2 - t1;
+	return n == BENCH_BATCH ? 0 : -ENOMEM;
+}
+
+/* Sizes, in pages, of the mappings held while the cold cases run. */
+static const unsigned int cold_pages[] = { 1, 2, 4, 8, 16, 33, 64, 256 };
+
+static void cold_unmap(struct bench_run *r, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		dma_unmap_page(r->b->dev, r->cold[i],
+			       cold_pages[i % ARRAY_SIZE(cold_pages)] << PAGE_SHIFT,
+			       DMA_BIDIRECTIONAL);
+}
+
+static int setup_cold(struct bench_run *r)
+{
+	struct device *dev = r->b->dev;
+	int i;
+
+	r->cold = kcalloc(BENCH_COLD_MAPS, sizeof(*r->cold), GFP_KERNEL);
+	if (!r->cold)
+		return -ENOMEM;
+	for (i = 0; i < BENCH_COLD_MAPS; i++) {
+		size_t size = cold_pages[i % ARRAY_SIZE(cold_pages)] << PAGE_SHIFT;
+
+		r->cold[i] = dma_map_page(dev, r->b->blocks[i % BENCH_BATCH],
+					  0, size, DMA_BIDIRECTIONAL);
+		if (dma_mapping_error(dev, r->cold[i])) {
+			cold_unmap(r, i);
+			kfree(r->cold);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void teardown_cold(struct bench_run *r)
+{
+	cold_unmap(r, BENCH_COLD_MAPS);
+	kfree(r->cold);
+}
+
+/* Tables of arg single-page segments, every other page of a block. */
+static int setup_sg(struct bench_run *r)
+{
+	struct scatterlist *sg;
+	int i, j, ret;
+
+	r->sgt = kcalloc(BENCH_BATCH, sizeof(*r->sgt), GFP_KERNEL);
+	if (!r->sgt)
+		return -ENOMEM;
+	for (i = 0; i < BENCH_BATCH; i++) {
+		ret = sg_alloc_table(&r->sgt[i], r->c->arg, GFP_KERNEL);
+		if (ret)
+			goto free;
+		for_each_sgtable_sg(&r->sgt[i], sg, j)
+			sg_set_page(sg, r->b->blocks[i] + 2 * j, PAGE_SIZE, 0);
+	}
+	return 0;
+free:
+	while (i--)
+		sg_free_table(&r->sgt[i]);
+	kfree(r->sgt);
+	return ret;
+}
+
+static void teardown_sg(struct bench_run *r)
+{
+	int i;
+
+	for (i = 0; i < BENCH_BATCH; i++)
+		sg_free_table(&r->sgt[i]);
+	kfree(r->sgt);
+}
+
+/* dma_map_sg() + dma_unmap_sg() */
+static int batch_map_sg(struct bench_run *r, u64 ns[2])
+{
+	struct device *dev = r->b->dev;
+	int nents = r->c->arg;
+	u64 t0, t1, t2;
+	int i, n;
+
+	t0 = ktime_get_ns();
+	for (n = 0; n < BENCH_BATCH; n++)
+		if (!dma_map_sg(dev, r->sgt[n].sgl, nents, DMA_BIDIRECTIONAL))
+			break;
+	t1 = ktime_get_ns();
+	for (i = 0; i < n; i++)
+		dma_unmap_sg(dev, r->sgt[i].sgl, nents, DMA_BIDIRECTIONAL);
+	t2 = ktime_get_ns();
+
+	ns[0] = t1 - t0;
+	ns[1] = t2 - t1;
+	return n == BENCH_BATCH ? 0 : -ENOMEM;
+}
+
+/* dma_alloc_coherent() + dma_free_coherent() of arg bytes */
+static int batch_coherent(struct bench_run *r, u64 ns[2])
+{
+	unsigned int batch = case_batch(r->c);
+	struct device *dev = r->b->dev;
+	size_t size = r->c->arg;
+	u64 t0, t1, t2;
+	int i, n;
+
+	t0 = ktime_get_ns();
+	for (n = 0; n < batch; n++) {
+		r->cpu[n] = dma_alloc_coherent(dev, size, &r->addr[n],
+					       GFP_KERNEL);
+		if (!r->cpu[n])
+			break;
+	}
+	t1 = ktime_get_ns();
+	for (i = 0; i < n; i++)
+		dma_free_coherent(dev, size, r->cpu[i], r->addr[i]);
+	t2 = ktime_get_ns();
+
+	ns[0] = t1 - t0;
+	ns[1] = t2 - t1;
+	return n == batch ? 0 : -ENOMEM;
+}
+
+/* A paging domain of our own, attached to the device or not. */
+static int setup_domain(struct bench_run *r)
+{
+	r->domain = iommu_paging_domain_alloc(r->b->dev);
+	if (IS_ERR(r->domain))
+		return PTR_ERR(r->domain);
+	return 0;
+}
+
+static void teardown_domain(struct bench_run *r)
+{
+	iommu_domain_free(r->domain);
+}
+
+static int setup_attached(struct bench_run *r)
+{
+	int ret = setup_domain(r);
+
+	if (ret)
+		return ret;
+	ret = iommu_attach_device(r->domain, r->b->dev);
+	if (ret)
+		iommu_domain_free(r->domain);
+	return ret;
+}
+
+static void teardown_attached(struct bench_run *r)
+{
+	iommu_detach_device(r->domain, r->b->dev);
+	iommu_domain_free(r->domain);
+}
+
+/* iommu_map() + iommu_unmap() of arg bytes, 4 KiB or 2 MiB */
+static int batch_iommu_map(struct bench_run *r, u64 ns[2])
+{
+	size_t size = r->c->arg;
+	unsigned long iova;
+	phys_addr_t phys;
+	u64 t0, t1, t2;
+	int i, n, ret = 0;
+
+	t0 = ktime_get_ns();
+	for (n = 0; n < BENCH_BATCH; n++) {
+		iova = BENCH_IOVA + n * size;
+		phys = page_to_phys(size == PAGE_SIZE ? r->b->blocks[n] :
+				    r->b->huge);
+		ret = iommu_map(r->domain, iova, phys, size,
+				IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);
+		if (ret)
+			break;
+	}
+	t1 = ktime_get_ns();
+	for (i = 0; i < n; i++)
+		if (iommu_unmap(r->domain, BENCH_IOVA + i * size, size) != size)
+			ret = -EIO;
+	t2 = ktime_get_ns();
+
+	ns[0] = t1 - t0;
+	ns[1] = t2 - t1;
+	return ret;
+}
+
+/* iommu_attach_device() + iommu_detach_device() */
+static int batch_attach(struct bench_run *r, u64 ns[2])
+{
+	struct device *dev = r->b->dev;
+	u64 t0;
+	int n, ret;
+
+	t0 = ktime_get_ns();
+	for (n = 0; n < BENCH_BATCH; n++) {
+		ret = iommu_attach_device(r->domain, dev);
+		if (ret)
+			return ret;
+		iommu_detach_device(r->domain, dev);
+	}
+	ns[0] = ktime_get_ns() - t0;
+	return 0;
+}
+
+static int setup_group(struct bench_run *r)
+{
+	int ret;
+
+	r->group = iommu_group_get(r->b->dev);
+	if (!r->group)
+		return -ENODEV;
+	ret = setup_domain(r);
+	if (ret)
+		iommu_group_put(r->group);
+	return ret;
+}
+
+static void teardown_group(struct bench_run *r)
+{
+	iommu_domain_free(r->domain);
+	iommu_group_put(r->group);
+}
+
+/* As VFIO: claim the group, attach a domain, detach it, release. */
+static int batch_claim(struct bench_run *r, u64 ns[2])
+{
+	u64 t0;
+	int n, ret;
+
+	t0 = ktime_get_ns();
+	for (n = 0; n < BENCH_BATCH; n++) {
+		ret = iommu_group_claim_dma_owner(r->group, r);
+		if (ret)
+			return ret;
+		ret = iommu_attach_group(r->domain, r->group);
+		if (!ret)
+			iommu_detach_group(r->domain, r->group);
+		iommu_group_release_dma_owner(r->group);
+		if (ret)
+			return ret;
+	}
+	ns[0] = ktime_get_ns() - t0;
+	return 0;
+}
+
+#define MAP_PAGE(n, t, sfx) { .name = "map_page_" #n sfx,		\
+	.fig = { "map", "unmap" }, .batch = batch_map_page,		\
+	.arg = n, .threads = t }
+#define MAP_COLD(n) { .name = "map_page_cold_" #n,			\
+	.fig = { "map", "unmap" }, .setup = setup_cold,			\
+	.batch = batch_map_page, .teardown = teardown_cold, .arg = n }
+#define MAP_SG(n) { .name = "map_sg_" #n, .fig = { "map", "unmap" },	\
+	.setup = setup_sg, .batch = batch_map_sg,			\
+	.teardown = teardown_sg, .arg = n }
+
+static const struct bench_case bench_cases[] = {
+	MAP_PAGE(1, 1, ""),
+	MAP_PAGE(16, 1, ""),
+	MAP_PAGE(33, 1, ""),
+	MAP_PAGE(256, 1, ""),
+	MAP_PAGE(1, BENCH_THREADS, "_2t"),
+	MAP_PAGE(16, BENCH_THREADS, "_2t"),
+	MAP_PAGE(33, BENCH_THREADS, "_2t"),
+	MAP_PAGE(256, BENCH_THREADS, "_2t"),
+	MAP_COLD(1),
+	MAP_COLD(16),
+	MAP_SG(16),
+	MAP_SG(128),
+	{ .name = "coherent_4k", .fig = { "alloc", "free" },
+	  .batch = batch_coherent, .arg = SZ_4K },
+	/* Each allocation zeroes 2 MiB: smaller batches. */
+	{ .name = "coherent_2m", .fig = { "alloc", "free" },
+	  .batch = batch_coherent, .arg = SZ_2M, .batch_size = 8 },
+	{ .name = "iommu_map_4k", .fig = { "map", "unmap" },
+	  .setup = setup_attached, .batch = batch_iommu_map,
+	  .teardown = teardown_attached, .arg = SZ_4K },
+	{ .name = "iommu_map_2m", .fig = { "map", "unmap" },
+	  .setup = setup_attached, .batch = batch_iommu_map,
+	  .teardown = teardown_attached, .arg = SZ_2M },
+	{ .name = "attach_detach", .setup = setup_domain,
+	  .batch = batch_attach, .teardown = teardown_domain },
+	{ .name = "claim_attach_release", .setup = setup_group,
+	  .batch = batch_claim, .teardown = teardown_group },
+};
+
+/* The timed loop of one thread; yields between batches. */
+static int bench_loop(struct bench_run *r)
+{
+	unsigned int batch = case_batch(r->c);
+	u64 ns[2] = { 0, 0 };
+	unsigned int i;
+	int ret = 0;
+
+	if (r->c->setup) {
+		ret = r->c->setup(r);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < iters; i++) {
+		ret = r->c->batch(r, ns);
+		if (ret)
+			break;
+		r->samples[0][i] = div_u64(ns[0], batch);
+		r->samples[1][i] = div_u64(ns[1], batch);
+		cond_resched();
+	}
+	if (r->c->teardown)
+		r->c->teardown(r);
+	return ret;
+}
+
+static int bench_thread(void *data)
+{
+	struct bench_run *r = data;
+
+	wait_for_completion(r->go);
+	r->err = bench_loop(r);
+	kthread_complete_and_exit(&r->done, 0);
+}
+
+/* One kthread per CPU, started together. */
+static int bench_threads(struct bench_run *runs, unsigned int threads)
+{
+	struct task_struct *task;
+	DECLARE_COMPLETION_ONSTACK(go);
+	unsigned int i, started = 0;
+	int ret = 0, cpu = -1;
+
+	if (num_online_cpus() < threads)
+		return -ENODEV;
+	for (i = 0; i < threads; i++) {
+		runs[i].go = &go;
+		init_completion(&runs[i].done);
+		cpu = cpumask_next(cpu, cpu_online_mask);
+		task = kthread_run_on_cpu(bench_thread, &runs[i], cpu,
+					  "iommu_bench/%u");
+		if (IS_ERR(task)) {
+			ret = PTR_ERR(task);
+			break;
+		}
+		started++;
+	}
+	complete_all(&go);
+	for (i = 0; i < started; i++) {
+		wait_for_completion_state(&runs[i].done, TASK_IDLE);
+		if (!ret)
+			ret = runs[i].err;
+	}
+	return ret;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void bench_report(const struct bench_case *c, int f, u64 *s,
+			 unsigned int n, int err)
+{
+	char name[64];
+
+	if (c->fig[f])
+		snprintf(name, sizeof(name), "%s.%s", c->name, c->fig[f]);
+	else
+		strscpy(name, c->name, sizeof(name));
+	if (err) {
+		pr_info("BENCH %s error=%d\n", name, err);
+		return;
+	}
+	sort(s, n, sizeof(*s), cmp_u64, NULL);
+	pr_info("BENCH %s median_ns=%llu p99_ns=%llu ops=%u\n", name,
+		s[n / 2], s[min(n - 1, n * 99 / 100)], n * case_batch(c));
+}
+
+static void bench_run_case(struct bench *b, const struct bench_case *c)
+{
+	unsigned int threads = case_threads(c), n = iters * threads;
+	struct bench_run *runs;
+	u64 *samples[2];
+	int f, i, err = -ENOMEM;
+
+	samples[0] = kcalloc(n, sizeof(u64), GFP_KERNEL);
+	samples[1] = kcalloc(n, sizeof(u64), GFP_KERNEL);
+	runs = kcalloc(threads, sizeof(*runs), GFP_KERNEL);
+	if (!samples[0] || !samples[1] || !runs)
+		goto out;
+	for (i = 0; i < threads; i++) {
+		runs[i].b = b;
+		runs[i].c = c;
+		runs[i].samples[0] = samples[0] + i * iters;
+		runs[i].samples[1] = samples[1] + i * iters;
+	}
+	err = threads > 1 ? bench_threads(runs, threads) : bench_loop(runs);
+out:
+	for (f = 0; f < 2; f++)
+		if (!f || c->fig[1])
+			bench_report(c, f, samples[f], n, err);
+	kfree(runs);
+	kfree(samples[1]);
+	kfree(samples[0]);
+}
+
+static bool bench_fits(const struct bench_case *c)
+{
+	return (case_threads(c) > 1) == (num_online_cpus() > 1);
+}
+
+/* The cases the "cases" list names, in its order. */
+static void bench_run_all(struct bench *b)
+{
+	const char *p, *end;
+	size_t len;
+	int i;
+
+	if (!*cases) {
+		for (i = 0; i < ARRAY_SIZE(bench_cases); i++)
+			if (bench_fits(&bench_cases[i]))
+				bench_run_case(b, &bench_cases[i]);
+		return;
+	}
+	for (p = cases; *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ',');
+		len = end - p;
+		for (i = 0; i < ARRAY_SIZE(bench_cases); i++)
+			if (strlen(bench_cases[i].name) == len &&
+			    !strncmp(p, bench_cases[i].name, len))
+				break;
+		if (i < ARRAY_SIZE(bench_cases))
+			bench_run_case(b, &bench_cases[i]);
+		else if (len)
+			pr_info("BENCH %.*s error=%d\n", (int)len, p, -EINVAL);
+	}
+}
+
+static const char *bench_domain_type(struct iommu_domain *domain)
+{
+	if (!domain)
+		return "none";
+	switch (domain->type) {
+	case IOMMU_DOMAIN_DMA:
+		return "DMA";
+	case IOMMU_DOMAIN_DMA_FQ:
+		return "DMA-FQ";
+	case IOMMU_DOMAIN_IDENTITY:
+		return "identity";
+	default:
+		return "other";
+	}
+}
+
+static void bench_free(struct bench *b)
+{
+	int i;
+
+	for (i = 0; i < BENCH_BATCH; i++)
+		if (b->blocks[i])
+			__free_pages(b->blocks[i], BENCH_BLOCK_ORDER);
+	if (b->huge)
+		__free_pages(b->huge, get_order(SZ_2M));
+}
+
+static int bench_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct bench b = { .dev = dev };
+	int i, ret;
+
+	if (pdev->vendor != EDU_VENDOR || pdev->device != EDU_DEVICE)
+		return -ENODEV;
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(40));
+	if (ret)
+		return ret;
+
+	ret = -ENOMEM;
+	for (i = 0; i < BENCH_BATCH; i++) {
+		b.blocks[i] = alloc_pages(GFP_KERNEL, BENCH_BLOCK_ORDER);
+		if (!b.blocks[i])
+			goto out;
+	}
+	b.huge = alloc_pages(GFP_KERNEL, get_order(SZ_2M));
+	if (!b.huge)
+		goto out;
+
+	dev_info(dev, "default domain %s, %u CPUs, %u batches\n",
+		 bench_domain_type(iommu_get_domain_for_dev(dev)),
+		 num_online_cpus(), iters);
+	ret = 0;
+	if (iters)
+		bench_run_all(&b);
+	pr_info("BENCH done\n");
+out:
+	bench_free(&b);
+	return ret;
+}
+
+static void bench_remove(struct pci_dev *pdev)
+{
+}
+
+static struct pci_driver bench_driver = {
+	.name			= KBUILD_MODNAME,
+	.probe			= bench_probe,
+	.remove			= bench_remove,
+	/* See the top of this file. */
+	.driver_managed_dma	= true,
+};
+module_pci_driver(bench_driver);
+
+MODULE_DESCRIPTION("IOMMU core benchmark on QEMU's edu device");
+MODULE_LICENSE("GPL");
