@@ -231,6 +231,9 @@ static inline void iommu_grp_debugfs_remove(struct iommu_group *group) {}
 
 /* sysfs.c */
 
+/* A domain type by the name sysfs "type" shows for it */
+const char *iommu_grp_type_name(unsigned int type);
+
 /*
  * Create the attributes of a new group (@populate), or show or hide "name"
  * after iommu_group_set_name() changed it.

@@ -120,32 +120,12 @@ static void dbg_explain_pair(struct seq_file *s, struct device *a,
 	seq_puts(s, "the IOMMU driver's device_group() put them together\n");
 }
 
-/* A domain type by the name sysfs "type" uses, where it has one */
-static const char *dbg_type_name(unsigned int type)
-{
-	switch (type) {
-	case IOMMU_DOMAIN_BLOCKED:
-		return "blocked";
-	case IOMMU_DOMAIN_IDENTITY:
-		return "identity";
-	case IOMMU_DOMAIN_UNMANAGED:
-		return "unmanaged";
-	case IOMMU_DOMAIN_DMA:
-		return "DMA";
-	case IOMMU_DOMAIN_DMA_FQ:
-		return "DMA-FQ";
-	case IOMMU_DOMAIN_PLATFORM:
-		return "platform";
-	default:
-		return "other";
-	}
-}
-
+/* Domains by the names of sysfs "type" */
 static void dbg_show_domain(struct seq_file *s, const char *what,
 			    struct iommu_domain *domain)
 {
 	seq_printf(s, "%s: %s\n", what,
-		   domain ? dbg_type_name(domain->type) : "none");
+		   domain ? iommu_grp_type_name(domain->type) : "none");
 }
 
 static const char *dbg_current_domain(struct iommu_group *group)
@@ -186,7 +166,7 @@ static void dbg_group_show_locked(struct seq_file *s,
 	dbg_show_domain(s, "blocking domain", group->blocking_domain);
 	seq_printf(s, "current domain: %s", dbg_current_domain(group));
 	if (group->domain)
-		seq_printf(s, " (%s)", dbg_type_name(group->domain->type));
+		seq_printf(s, " (%s)", iommu_grp_type_name(group->domain->type));
 	seq_putc(s, '\n');
 
 	switch (group->owner_state) {

@@ -343,17 +343,17 @@ static int pasid_attach_locked(struct iommu_group *group,
 
 	/*
 	 * Claim the index with a reserved entry, which the fault path reads
-	 * as empty; -EBUSY if the PASID is taken.
+	 * as empty (-EBUSY if the PASID is taken), then set the members up.
+	 * Either failing, the reservation goes; xa_release() leaves alone the
+	 * entry of a PASID that was taken.
 	 */
-	ret = xa_insert(&group->pasids, pasid, NULL, GFP_KERNEL);
-	if (ret)
-		return ret;
-
-	ret = pasid_set_members(group, pasid, domain);
-	if (ret)
-		xa_release(&group->pasids, pasid);
-	else
+	ret = xa_insert(&group->pasids, pasid, NULL, GFP_KERNEL) ?:
+	      pasid_set_members(group, pasid, domain);
+	if (!ret) {
 		pasid_publish(group, pasid, domain, handle);
+		return 0;
+	}
+	xa_release(&group->pasids, pasid);
 	return ret;
 }
 

@@ -64,6 +64,12 @@ static const char *iommu_grp_name_of(const struct iommu_grp_name *names,
 	return "unknown";
 }
 
+/* A domain type by the name "type" shows, "unknown" for one it never shows */
+const char *iommu_grp_type_name(unsigned int type)
+{
+	return iommu_grp_name_of(iommu_grp_domain_types, type);
+}
+
 /* The IOMMU_DOMAIN_* type written to "type", 0 for "auto" (the policy's) */
 static int iommu_grp_parse_type(const char *buf)
 {
