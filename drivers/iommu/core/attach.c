@@ -254,15 +254,25 @@ int iommu_grp_attach_new_member(struct iommu_group *group, struct device *dev)
  *
  * The driver may then tear the device down while it translates nothing
  * of the group's.  A device whose attach is still deferred was never
- * attached: its hardware is not touched.
+ * attached: its hardware is not touched.  A device whose firmware DMAs
+ * into a direct region (dev_iommu::require_direct, Arm RMR) goes to the
+ * driver's identity domain instead of a blocking release domain, which
+ * would cut the firmware off (as later mainline kernels do).
  *
  * Context: group mutex held.
  */
 void iommu_grp_release_attach(struct iommu_group *group, struct device *dev,
 			      struct iommu_domain *rd)
 {
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+
 	iommu_grp_assert_locked(group);
-	if (!dev->iommu->attach_deferred && grp_dev_attach_now(dev, rd))
+	if (dev->iommu->attach_deferred)
+		return;
+	if (dev->iommu->require_direct && ops->identity_domain &&
+	    rd->type == IOMMU_DOMAIN_BLOCKED)
+		rd = ops->identity_domain;
+	if (grp_dev_attach_now(dev, rd))
 		dev_warn(dev, "IOMMU release domain refused the device\n");
 }
 

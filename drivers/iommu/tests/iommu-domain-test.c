@@ -7,6 +7,7 @@
 #include <kunit/test.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/sizes.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/slab.h>
@@ -226,6 +227,39 @@ static void probe_attaches_default_domain_once(struct kunit *test)
 			    domain);
 }
 
+/*
+ * A device whose firmware DMAs into a direct region (Arm RMR) must keep
+ * its 1:1 mapping when the driver lets go: a blocked release domain would
+ * cut the firmware off, so it is released to the identity domain.
+ */
+static void release_of_direct_device_goes_to_identity(struct kunit *test)
+{
+	const struct iommu_mock_config cfg = {
+		.identity_domain = true,
+		.blocked_domain = true,
+		.release_domain = true,
+	};
+	const struct iommu_mock_dev_config direct = {
+		.resv_start = SZ_16M,
+		.resv_size = SZ_2M,
+		.resv_direct = true,
+	};
+	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
+	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, &direct);
+	struct device *dev = &md->dev;
+
+	iommu_mock_clear_log(mock);
+	/* dev is only compared against the log from here on, never used */
+	iommu_mock_dev_remove(test, md);
+
+	iommu_kunit_expect_gap(test,
+			       iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH, dev,
+						&mock->identity) == 1 &&
+			       !iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH, dev,
+						 &mock->blocked),
+			       "a device with firmware direct mappings is released to the blocked release_domain, see iommu_deinit_device()");
+}
+
 static void release_domain_attached_before_release_device(struct kunit *test)
 {
 	const struct iommu_mock_config cfg = {
@@ -375,6 +409,7 @@ static struct kunit_case iommu_default_domain_test_cases[] = {
 	KUNIT_CASE(default_domain_is_the_dma_domain),
 	KUNIT_CASE(probe_attaches_default_domain_once),
 	KUNIT_CASE(release_domain_attached_before_release_device),
+	KUNIT_CASE(release_of_direct_device_goes_to_identity),
 	KUNIT_CASE(detach_device_attaches_default_domain),
 	KUNIT_CASE(refused_attach_device_returns_to_default_domain),
 #ifdef CONFIG_PCI

@@ -387,7 +387,11 @@ static void mock_get_resv_regions(struct device *dev, struct list_head *head)
 	if (!md->cfg.resv_size)
 		return;
 	region = iommu_alloc_resv_region(md->cfg.resv_start, md->cfg.resv_size,
-					 0, IOMMU_RESV_RESERVED, GFP_KERNEL);
+					 md->cfg.resv_direct ?
+					 IOMMU_READ | IOMMU_WRITE : 0,
+					 md->cfg.resv_direct ? IOMMU_RESV_DIRECT :
+							       IOMMU_RESV_RESERVED,
+					 GFP_KERNEL);
 	if (region)
 		list_add_tail(&region->list, head);
 }

@@ -217,9 +217,13 @@ struct iommu_mock_dev_config {
 	int group_key;
 	/* "pasid-num-bits" device property, 0 for none */
 	u32 pasid_bits;
-	/* An IOMMU_RESV_RESERVED region reported by get_resv_regions() */
+	/*
+	 * A region reported by get_resv_regions(): IOMMU_RESV_RESERVED, or
+	 * IOMMU_RESV_DIRECT (firmware DMA, mapped 1:1) with @resv_direct
+	 */
 	phys_addr_t resv_start;
 	size_t resv_size;
+	bool resv_direct;
 };
 
 struct iommu_mock_dev {
