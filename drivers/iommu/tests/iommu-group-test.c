@@ -330,33 +330,49 @@ static void group_sysfs_type_write_refused_while_dma_api_in_use(struct kunit *te
 	KUNIT_EXPECT_STREQ(test, buf, "DMA\n");
 }
 
-static void group_sysfs_type_write_dma_fq_in_place(struct kunit *test)
+/* A singleton on a strict DMA default domain, its driver bound */
+struct bound_dma {
+	struct iommu_mock *mock;
+	struct iommu_mock_dev *md;
+	struct iommu_group *group;
+	struct iommu_domain *def;
+};
+
+static void make_bound_dma(struct kunit *test, struct bound_dma *b)
 {
 	const struct iommu_mock_config cfg = {
 		.def_domain_type = IOMMU_DOMAIN_DMA,
 		.deferred_flush = true,
 	};
-	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
-	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
-	struct iommu_group *group = iommu_mock_group(test, &md->dev);
-	struct iommu_domain *domain = iommu_get_domain_for_dev(&md->dev);
+
+	b->mock = iommu_mock_add(test, &cfg);
+	b->md = iommu_mock_dev_add(test, b->mock, NULL);
+	b->group = iommu_mock_group(test, &b->md->dev);
+	b->def = iommu_get_domain_for_dev(&b->md->dev);
+	KUNIT_ASSERT_NOT_NULL(test, b->group);
+	KUNIT_ASSERT_NOT_NULL(test, b->def);
+	KUNIT_ASSERT_EQ(test, b->def->type, IOMMU_DOMAIN_DMA);
+	KUNIT_ASSERT_EQ(test, iommu_mock_use_default_domain(test, &b->md->dev),
+			0);
+}
+
+static void group_sysfs_type_write_dma_fq_in_place(struct kunit *test)
+{
+	struct bound_dma b;
 	char buf[32];
 
-	KUNIT_ASSERT_NOT_NULL(test, group);
-	KUNIT_ASSERT_NOT_NULL(test, domain);
-	KUNIT_ASSERT_EQ(test, domain->type, IOMMU_DOMAIN_DMA);
-	KUNIT_ASSERT_EQ(test, iommu_mock_use_default_domain(test, &md->dev), 0);
-	iommu_mock_clear_log(mock);
+	make_bound_dma(test, &b);
+	iommu_mock_clear_log(b.mock);
 
 	/* Allowed with a driver bound: the domain itself gains a queue */
-	KUNIT_EXPECT_EQ(test, write_group_attr(group, "type", "DMA-FQ"),
+	KUNIT_EXPECT_EQ(test, write_group_attr(b.group, "type", "DMA-FQ"),
 			(ssize_t)strlen("DMA-FQ"));
-	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev), domain);
-	KUNIT_EXPECT_EQ(test, domain->type, IOMMU_DOMAIN_DMA_FQ);
-	KUNIT_EXPECT_EQ(test, iommu_mock_count(mock, IOMMU_MOCK_EV_ATTACH,
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&b.md->dev), b.def);
+	KUNIT_EXPECT_EQ(test, b.def->type, IOMMU_DOMAIN_DMA_FQ);
+	KUNIT_EXPECT_EQ(test, iommu_mock_count(b.mock, IOMMU_MOCK_EV_ATTACH,
 					       NULL, NULL), 0);
-	KUNIT_ASSERT_GT(test, read_group_attr(group, "type", buf, sizeof(buf)),
-			0);
+	KUNIT_ASSERT_GT(test, read_group_attr(b.group, "type", buf,
+					      sizeof(buf)), 0);
 	KUNIT_EXPECT_STREQ(test, buf, "DMA-FQ\n");
 }
 
@@ -367,31 +383,22 @@ static void group_sysfs_type_write_dma_fq_in_place(struct kunit *test)
  */
 static void group_sysfs_type_dma_fq_keeps_dma_ops(struct kunit *test)
 {
-	const struct iommu_mock_config cfg = {
-		.def_domain_type = IOMMU_DOMAIN_DMA,
-		.deferred_flush = true,
-	};
-	struct iommu_mock *mock = iommu_mock_add(test, &cfg);
-	struct iommu_mock_dev *md = iommu_mock_dev_add(test, mock, NULL);
-	struct iommu_group *group = iommu_mock_group(test, &md->dev);
-	struct iommu_domain *def = iommu_get_domain_for_dev(&md->dev);
 	struct iommu_domain *paging;
+	struct bound_dma b;
 
 	if (!IS_ENABLED(CONFIG_IOMMU_DMA))
 		kunit_skip(test, "no DMA-IOMMU layer");
-	KUNIT_ASSERT_NOT_NULL(test, group);
-	KUNIT_ASSERT_NOT_NULL(test, def);
-	KUNIT_ASSERT_TRUE(test, use_dma_iommu(&md->dev));
-	KUNIT_ASSERT_EQ(test, iommu_mock_use_default_domain(test, &md->dev), 0);
-	paging = iommu_mock_paging_domain(test, &md->dev);
-	KUNIT_ASSERT_EQ(test, iommu_mock_attach_device(test, paging, &md->dev),
-			0);
+	make_bound_dma(test, &b);
+	KUNIT_ASSERT_TRUE(test, use_dma_iommu(&b.md->dev));
+	paging = iommu_mock_paging_domain(test, &b.md->dev);
+	KUNIT_ASSERT_EQ(test, iommu_mock_attach_device(test, paging,
+						       &b.md->dev), 0);
 
-	KUNIT_EXPECT_EQ(test, write_group_attr(group, "type", "DMA-FQ"),
+	KUNIT_EXPECT_EQ(test, write_group_attr(b.group, "type", "DMA-FQ"),
 			(ssize_t)strlen("DMA-FQ"));
-	KUNIT_EXPECT_EQ(test, def->type, IOMMU_DOMAIN_DMA_FQ);
-	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&md->dev), paging);
-	KUNIT_EXPECT_TRUE(test, use_dma_iommu(&md->dev));
+	KUNIT_EXPECT_EQ(test, b.def->type, IOMMU_DOMAIN_DMA_FQ);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(&b.md->dev), paging);
+	KUNIT_EXPECT_TRUE(test, use_dma_iommu(&b.md->dev));
 }
 
 static void group_sysfs_type_write_rejects_unknown_type(struct kunit *test)
