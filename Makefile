@@ -14,6 +14,8 @@
 #                 emulates for ARCH
 #   make arm32    build-only: 32-bit ARM, exynos_defconfig + Exynos IOMMU
 #                 (QEMU has no Exynos SysMMU model)
+#   make mixed    build-only: x86_64 kernels of our core with upstream's DMA
+#                 layer and of upstream's core with ours
 #   make gates    checkpatch --strict, kernel-doc and sparse on our sources
 #   make series   our work as a format-patch series against the base tree,
 #                 with a cover letter, signed off by the sender (git config
@@ -26,19 +28,24 @@
 #                 of check); results in build/bench/results.md
 #
 # CORE=ours (default) or CORE=upstream selects the IOMMU core the kernel is
-# built with; ARCH=x86_64 (default) or arm64 the architecture.  Each pair
-# has its own O= directory, build/<arch>-<core>.  IOMMU= selects the IOMMU
+# built with, DMA=ours or upstream the DMA-IOMMU layer (by default the
+# same as CORE); ARCH=x86_64 (default) or arm64 the architecture.  Each
+# combination has its own O= directory, build/<arch>-<core>, or
+# build/<arch>-<core>-dma-<dma> when the DMA layer is the other side's.  IOMMU= selects the IOMMU
 # QEMU emulates for run and shell: intel (default), intel-sm, amd, virtio
 # on x86_64; smmuv3 (default), virtio on arm64.
 
 CORE	?= ours
 CORE_SYM = $(if $(filter ours,$(CORE)),OURS,$(if $(filter upstream,$(CORE)),UPSTREAM,$(error CORE must be ours or upstream)))
+# DMA=ours or upstream: the DMA-IOMMU layer, by default the same side as CORE
+DMA	?= $(CORE)
+DMA_SYM = $(if $(filter ours,$(DMA)),OURS,$(if $(filter upstream,$(DMA)),UPSTREAM,$(error DMA must be ours or upstream)))
 ARCH	?= x86_64
 JOBS	?= $(shell nproc)
 TOP	:= $(CURDIR)
 BUILD	:= $(TOP)/build
 SRC	:= $(BUILD)/src/linux
-KDIR	:= $(BUILD)/$(ARCH)-$(CORE)
+KDIR	:= $(BUILD)/$(ARCH)-$(CORE)$(if $(filter-out $(CORE),$(DMA)),-dma-$(DMA))
 RESULTS	:= $(BUILD)/results
 T	:= $(TOP)/tools/testing/iommu
 
@@ -68,14 +75,15 @@ KUNIT_ARGS = --arch=$(ARCH) --build_dir=$(KDIR) --jobs=$(JOBS) \
 	$(addprefix --kunitconfig=,$(KUNITCONFIGS)) \
 	--qemu_config=$(T)/qemu_configs/$(QEMU_CONFIG).py \
 	--make_options='CC=ccache $(CROSS)gcc' \
-	--kconfig_add=CONFIG_IOMMU_CORE_$(CORE_SYM)=y
+	--kconfig_add=CONFIG_IOMMU_CORE_$(CORE_SYM)=y \
+	--kconfig_add=CONFIG_IOMMU_DMA_LAYER_$(DMA_SYM)=y
 
 DEBS := linux-source-6.12 qemu-system-x86 qemu-system-arm busybox-static \
 	build-essential gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	gcc-arm-linux-gnueabihf flex bison bc cpio kmod libelf-dev libssl-dev \
 	python3 rsync xz-utils sparse coccinelle ccache
 
-.PHONY: all deps tree kernel kunit e2e check check-arch arm32 gates series run shell summary clean \
+.PHONY: all deps tree kernel kunit e2e check check-arch mixed arm32 gates series run shell summary clean \
 	bench bench-kernels
 
 all: check
@@ -132,6 +140,7 @@ check:
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(MAKE) --no-print-directory tree || echo "FAIL setup: tree" >> $(RESULTS)/setup.results
 	-@$(MAKE) --no-print-directory check-arch ARCH=x86_64
+	-@$(MAKE) --no-print-directory mixed
 	-@$(MAKE) --no-print-directory check-arch ARCH=arm64
 	-@$(MAKE) --no-print-directory arm32 CORE=upstream
 	@[ -d $(BUILD)/arm32-ours ] || [ ! -d $(BUILD)/arm32-upstream ] || \
@@ -155,6 +164,27 @@ check-arch:
 	-@$(MAKE) --no-print-directory e2e CORE=ours E2E_MODULE_CORE=upstream
 	-@$(T)/compare-exports.sh $(BUILD)/$(ARCH)-upstream $(BUILD)/$(ARCH)-ours \
 		$(RESULTS)/$(subst e2e,exports,$(E2E_PFX))
+	-@$(T)/check-objects.sh $(BUILD)/$(ARCH)-upstream $(BUILD)/$(ARCH)-ours \
+		$(RESULTS)/$(subst e2e,objects,$(E2E_PFX))
+
+# Build-only: the two mixed pairs on x86_64, our core with upstream's DMA
+# layer and upstream's core with ours, each starting as a copy of the
+# kernel with the same core, so that only what depends on the DMA layer
+# choice is rebuilt.  One result line each in build-mixed.results.
+MIXED := ours:upstream upstream:ours
+mixed: tree
+	@mkdir -p $(RESULTS) && : > $(RESULTS)/build-mixed.results
+	@for pair in $(MIXED); do core=$${pair%:*}; dma=$${pair#*:}; \
+		dir=$(BUILD)/x86_64-$$core-dma-$$dma; \
+		[ -d $$dir ] || [ ! -d $(BUILD)/x86_64-$$core ] || \
+			cp -a $(BUILD)/x86_64-$$core $$dir; \
+		if $(MAKE) --no-print-directory kernel ARCH=x86_64 CORE=$$core \
+			DMA=$$dma > $$dir.log 2>&1; then \
+			echo "PASS build-x86_64-core-$$core-dma-$$dma"; \
+		else \
+			echo "FAIL build-x86_64-core-$$core-dma-$$dma: see $$dir.log"; \
+		fi >> $(RESULTS)/build-mixed.results; \
+	done; cat $(RESULTS)/build-mixed.results
 
 # Build-only, as QEMU has no Exynos SysMMU model: a 32-bit ARM kernel from
 # exynos_defconfig with the Exynos IOMMU driver and its DRM users on the
@@ -189,7 +219,7 @@ series-check: tree
 		--check $(RESULTS)/series.results $(TOP) $(SRC) $(BUILD)/series/check
 
 # Benchmarks: two non-debug x86_64 kernels (configs/bench.config instead of
-# debug.config), upstream's core and ours, the second starting as a copy
+# debug.config), upstream's core and DMA layer and ours, the second a copy
 # of the first; then run-bench.sh boots them A B A B under icount and
 # bench-report.py writes build/bench/results.md and results.png.
 # BENCH_ROUNDS (default 2) and BENCH_CASES (the module's case list, empty
@@ -200,7 +230,8 @@ BENCH_ARGS = --arch=x86_64 --build_dir=$(call BENCH_KDIR,$(1)) --jobs=$(JOBS) \
 	$(addprefix --kunitconfig=$(T)/configs/,common.config x86_64.config bench.config) \
 	--qemu_config=$(T)/qemu_configs/x86_64_vtd.py \
 	--make_options='CC=ccache gcc' \
-	--kconfig_add=CONFIG_IOMMU_CORE_$(2)=y
+	--kconfig_add=CONFIG_IOMMU_CORE_$(2)=y \
+	--kconfig_add=CONFIG_IOMMU_DMA_LAYER_$(2)=y
 
 bench-kernels: tree
 	$(KUNIT) build $(call BENCH_ARGS,upstream,UPSTREAM)

@@ -206,6 +206,31 @@ get_maintainer.pl finds who to ask.
 EOF
 fi
 
+ours drivers/iommu/dma Documentation/driver-api/iommu-dma.rst
+glue 0004-iommu-make-the-dma-layer-selectable.patch
+commit <<'EOF'
+iommu/dma: Add a DMA-IOMMU layer and IOVA allocator of our own
+
+Every DMA API call of a device behind an IOMMU goes through dma-iommu.c
+and iova.c, and that is where an IOMMU costs performance: an irq-saving
+spinlock on every IOVA cache get and put, caches only up to 128 KiB
+while NVMe and RDMA map up to 2 MiB, and a page-table walk on every
+unmap.
+
+Add a layer of our own in drivers/iommu/dma/, one file per concern
+(cookies and domain set-up, the IOVA allocator, streaming maps,
+allocations, the flush queue, swiotlb bouncing, MSI doorbells), behind
+the unchanged include/linux/iommu-dma.h, include/linux/iova.h and
+drivers/iommu/dma-iommu.h.  Per-CPU IOVA caches up to 2 MiB are
+protected by disabling interrupts on their own CPU only, unmap walks
+the page table only where a bounce buffer may be involved, and lazy
+domains queue IOVAs on per-CPU flush queues.  It is selectable against
+upstream's files with CONFIG_IOMMU_DMA_LAYER_OURS (the default),
+independently of the core, and exports the same symbols, so that vDPA,
+host1x, Tegra DRM and the Intel IPU drivers keep using the IOVA
+allocator unchanged.
+EOF
+
 ours tools/testing/iommu
 commit <<'EOF'
 selftests: iommu: Add QEMU end-to-end tests for the IOMMU core

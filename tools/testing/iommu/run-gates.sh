@@ -21,7 +21,7 @@ cd "$top" || exit 1
 # checkpatch also takes the guest program, the modules and the scripts of
 # the tests under tools/: they are held to the core's standard.
 files=$(git ls-files -co --exclude-standard -- 'drivers/iommu/core/*.[ch]' \
-	'drivers/iommu/tests/*.[ch]' 'tools/testing/iommu/guest/*' \
+	'drivers/iommu/dma/*.[ch]' 'drivers/iommu/tests/*.[ch]' 'tools/testing/iommu/guest/*' \
 	'tools/testing/iommu/module/*' 'tools/testing/iommu/bench/*' \
 	'tools/testing/iommu/*.sh' 'tools/testing/iommu/*.py')
 
@@ -40,7 +40,7 @@ done
 [ $bad = 0 ] && echo "PASS $name/checkpatch" >> "$out.results"
 
 bad=0
-for f in $(echo "$files" | grep '^drivers/iommu/core/'); do
+for f in $(echo "$files" | grep -E '^drivers/iommu/(core|dma)/'); do
 	msgs=$("$tree/scripts/kernel-doc" -none "$f" 2>&1)
 	if [ -n "$msgs" ]; then
 		echo "$msgs" >> "$out.log"
@@ -52,10 +52,11 @@ done
 
 # sparse prints its findings as "<file>:<line>:<col>: warning|error: ..."
 sparse_log=$out.sparse
-make -s -C "$tree" O="$kdir" CC="ccache gcc" C=2 drivers/iommu/core/ drivers/iommu/tests/ \
+make -s -C "$tree" O="$kdir" CC="ccache gcc" C=2 drivers/iommu/core/ drivers/iommu/dma/ \
+	drivers/iommu/tests/ \
 	> "$sparse_log" 2>&1
 rc=$?
-hits=$(grep -E '(core|tests)/[^:]*\.[ch]:[0-9]+:[0-9]+: (warning|error)' "$sparse_log")
+hits=$(grep -E '(core|dma|tests)/[^:]*\.[ch]:[0-9]+:[0-9]+: (warning|error)' "$sparse_log")
 if [ $rc -ne 0 ] || [ -n "$hits" ]; then
 	echo "FAIL $name/sparse: $(echo "$hits" | head -1)" >> "$out.results"
 	cat "$sparse_log" >> "$out.log"
@@ -70,7 +71,7 @@ cocci=$top/tools/testing/iommu/cocci
 cocci_log=$out.cocci
 : > "$cocci_log"
 hits=
-for dir in drivers/iommu/core drivers/iommu/tests; do
+for dir in drivers/iommu/core drivers/iommu/dma drivers/iommu/tests; do
 	make -s -C "$tree" O="$kdir" coccicheck MODE=report M="$dir" \
 		>> "$cocci_log" 2>&1 || hits="coccicheck failed on $dir"
 done
