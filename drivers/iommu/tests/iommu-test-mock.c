@@ -18,6 +18,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/property.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -82,14 +83,18 @@ static void mock_gate(struct iommu_mock *mock, enum iommu_mock_gate_type type)
 
 static void mock_log(struct iommu_mock *mock, const struct iommu_mock_event *ev)
 {
+	struct iommu_mock_event *slot;
 	unsigned long flags;
 
 	atomic_inc(&mock->counts[ev->type]);
 	spin_lock_irqsave(&mock->lock, flags);
-	if (mock->nr_events < IOMMU_MOCK_MAX_EVENTS)
-		mock->log[mock->nr_events++] = *ev;
-	else
+	if (mock->nr_events < IOMMU_MOCK_MAX_EVENTS) {
+		slot = &mock->log[mock->nr_events++];
+		*slot = *ev;
+		slot->task = in_task() ? current : NULL;
+	} else {
 		mock->lost_events++;
+	}
 	spin_unlock_irqrestore(&mock->lock, flags);
 }
 
@@ -191,6 +196,23 @@ void iommu_mock_clear_log(struct iommu_mock *mock)
 	mock->nr_events = 0;
 	mock->lost_events = 0;
 	spin_unlock_irqrestore(&mock->lock, flags);
+}
+
+unsigned int iommu_mock_take_events(struct iommu_mock *mock,
+				    struct iommu_mock_event *out,
+				    unsigned int max)
+{
+	unsigned long flags;
+	unsigned int n;
+
+	mock_check_lost(mock);
+	spin_lock_irqsave(&mock->lock, flags);
+	n = min(mock->nr_events, max);
+	memcpy(out, mock->log, n * sizeof(*out));
+	mock->nr_events -= n;
+	memmove(mock->log, mock->log + n, mock->nr_events * sizeof(*out));
+	spin_unlock_irqrestore(&mock->lock, flags);
+	return n;
 }
 
 /* ---- mock devices: which is which ---- */
@@ -550,6 +572,13 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 			ret = -EEXIST;
 			break;
 		}
+		if (md->fail_map_after) {
+			if (!md->fail_map_pages) {
+				ret = -ENOSPC;
+				break;
+			}
+			md->fail_map_pages--;
+		}
 		ret = xa_err(xa_store(&md->ptes, va >> PAGE_SHIFT,
 				      xa_mk_value(mock_pte_value(paddr + i * pgsize,
 								 pgsize)),
@@ -648,6 +677,7 @@ static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 	unsigned long base;
 	void *entry;
 
+	atomic_inc(&md->iova_to_phys_calls);
 	entry = mock_lookup(md, iova, &base);
 	if (!entry)
 		return 0;
@@ -708,8 +738,12 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 	md->domain.ops = &mock_paging_ops;
 	md->domain.pgsize_bitmap = mock->reg_ops->pgsize_bitmap;
 	md->domain.geometry.aperture_start = 0;
-	/* 48 bits, or what the unsigned long IOVA of iommu_map() reaches */
-	md->domain.geometry.aperture_end = DMA_BIT_MASK(min(48, BITS_PER_LONG));
+	/*
+	 * The configured end, else 48 bits or what the unsigned long IOVA of
+	 * iommu_map() reaches
+	 */
+	md->domain.geometry.aperture_end = mock->cfg.aperture_end ?:
+		DMA_BIT_MASK(min(48, BITS_PER_LONG));
 	md->domain.geometry.force_aperture = true;
 
 	ev.domain = &md->domain;
