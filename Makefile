@@ -54,8 +54,8 @@ export CCACHE_DIR ?= $(BUILD)/ccache
 # Per architecture: the QEMU machine kunit.py boots, the cross compiler,
 # the rows of the end-to-end matrix (the IOMMUs QEMU emulates there) and
 # the prefix of their result names.
-E2E_ROWS_x86_64 := intel intel-sm amd virtio
-E2E_ROWS_arm64	:= smmuv3 virtio
+E2E_ROWS_x86_64 := intel intel-sm amd virtio intel-strict
+E2E_ROWS_arm64	:= smmuv3 virtio smmuv3-lazy
 ifeq ($(ARCH),x86_64)
 QEMU_CONFIG := x86_64_vtd
 CROSS	:=

@@ -21,6 +21,17 @@
 #                  arm64 (virt, device tree):
 #                    smmuv3    Arm SMMUv3 (the default)
 #                    virtio    virtio-iommu (the device tree's iommu-map)
+#                  and, for any of them, a flush mode row:
+#                    <iommu>-strict, <iommu>-lazy
+#                              the same IOMMU booted with iommu.strict=1
+#                              or 0, running only the tests whose DMA goes
+#                              through the DMA API (the disks, the module)
+#                              and dma-mode, which checks that every
+#                              translating default domain is of the mode
+#                              ("DMA" strict, "DMA-FQ" lazy); worth a
+#                              row is the mode an architecture does not
+#                              default to: intel-strict (x86_64 defaults
+#                              to lazy), smmuv3-lazy (arm64 to strict)
 #                  The result names start with the row, "e2e-<iommu>/" on
 #                  x86_64, "e2e-arm64-<iommu>/" on arm64.
 #
@@ -44,7 +55,12 @@
 # bridge's alias requester ID, and Linux probes the device's own ID, which
 # QEMU refuses; Linux's SMMUv3 driver gives each such device the alias as
 # a second stream ID, and refuses the second device whose alias is already
-# taken ("stream ... already in tree").
+# taken ("stream ... already in tree").  On every row, two disks:
+#   00:06.0  NVMe (serial e2e-nvme), alone in its group
+#   00:07.0  virtio-blk (iommu_platform=on, modern only), alone in its
+#            group
+# The virtio-iommu, and AMD-Vi's PCI function, take the first free slot,
+# 00:01.0.
 #
 # The results travel on a serial port of their own: ttyS1 on x86_64; on
 # arm64, whose virt machine has one UART, a virtio console (hvc0) on
@@ -96,11 +112,23 @@ arm64)
 *) echo "run-e2e: unknown architecture $arch (x86_64 or arm64)" >&2
    exit 2 ;;
 esac
+# A flush mode row, "<iommu>-strict" or "-lazy": the IOMMU <iommu> with
+# the IOMMU's invalidation policy forced (iommu.strict=1 or 0), and only
+# the tests that map through the DMA API in that policy, plus dma-mode.
+# The matrix's other rows run in the architecture's default policy.
+flush=
+case "$iommu" in
+*-strict) flush=strict; flush_append="iommu.strict=1" ;;
+*-lazy) flush=lazy; flush_append="iommu.strict=0" ;;
+esac
+base=$iommu
+[ -n "$flush" ] && base=${iommu%-"$flush"}
+flush_tests=dma-mode,disk-nvme,disk-virtio-blk,module
 # The row: the IOMMU QEMU emulates, how Linux is told to use it, and the
 # prefix of the result names.  On arm64 the guest's model of the IOMMU,
 # and so the row, is "arm64-<iommu>".
-model=$iommu
-case "$arch:$iommu" in
+model=$base
+case "$arch:$base" in
 x86_64:intel)
 	iommu_dev=intel-iommu,intremap=off
 	iommu_append="intel_iommu=on" ;;
@@ -125,12 +153,14 @@ arm64:virtio)
 	iommu_dev=virtio-iommu-pci
 	iommu_append=""
 	model=arm64-virtio ;;
-x86_64:*) echo "run-e2e: unknown IOMMU $iommu (intel, intel-sm, amd or virtio)" >&2
+x86_64:*) echo "run-e2e: unknown IOMMU $iommu (intel, intel-sm, amd or virtio;" \
+	"-strict or -lazy after one)" >&2
    exit 2 ;;
-*) echo "run-e2e: unknown IOMMU $iommu on $arch (smmuv3 or virtio)" >&2
+*) echo "run-e2e: unknown IOMMU $iommu on $arch (smmuv3 or virtio;" \
+	"-strict or -lazy after one)" >&2
    exit 2 ;;
 esac
-row=e2e-$model
+row=e2e-$model${flush:+-$flush}
 if [ -z "$kdir" ] || [ -z "$src" ] || [ -z "$out" ]; then
 	echo "run-e2e: --kdir, --src and --out are required" >&2
 	exit 2
@@ -272,8 +302,10 @@ case "$(basename "$kdir")" in
 esac
 [ "$arch" = arm64 ] && append="$append e2e.out=/dev/hvc0"
 [ -n "$SEED" ] && append="$append e2e.seed=$SEED"
+[ -n "$flush" ] &&
+	append="$append $flush_append e2e.flush=$flush e2e.tests=$flush_tests"
 # shellcheck disable=SC2054 # commas separate QEMU sub-options
-if [ "$iommu" = virtio ] || [ "$arch" = arm64 ]; then
+if [ "$base" = virtio ] || [ "$arch" = arm64 ]; then
 	shared=(
 		-device "$edu,bus=pcie.0,addr=0x5.0,multifunction=on"
 		-device "$edu,bus=pcie.0,addr=0x5.1"
@@ -286,10 +318,36 @@ else
 		-device "$edu,bus=e2e_br,addr=0x2"
 	)
 fi
+# Two disks for real drivers' block I/O through the DMA-IOMMU layer, on
+# pcie.0 clear of the edu slots (00:03-00:05), each alone in its group: an
+# NVMe controller and a virtio-blk that offers VIRTIO_F_ACCESS_PLATFORM
+# (iommu_platform=on), without which virtio_ring would not use the DMA API
+# and its DMA would bypass the IOMMU; modern only (disable-legacy=on), the
+# transport that feature needs.  Behind virtio-iommu and SMMUv3 they are
+# translated like the edu: ACPI VIOT and the device tree's iommu-map cover
+# the whole root bus.  The backing files are sparse raw images in the
+# work directory, deleted when this script ends; cache=unsafe, the host's
+# page cache without flushes, is the fastest under TCG, and nothing on
+# them needs to outlive the run.
+disk_nvme=$work/disk-nvme-$mode-$iommu.img
+disk_vblk=$work/disk-virtio-blk-$mode-$iommu.img
+trap 'rm -f "$disk_nvme" "$disk_vblk"' EXIT
+truncate -s 80M "$disk_nvme" "$disk_vblk" ||
+	fail_setup "cannot create the disk images in $work"
+# virtio uses the DMA API (and so the IOMMU) only with iommu_platform
+vblk=virtio-blk-pci,drive=e2e_vblk,bus=pcie.0,addr=0x7
+vblk=$vblk,iommu_platform=on,disable-legacy=on
+# shellcheck disable=SC2054 # commas separate QEMU sub-options
+disks=(
+	-drive file="$disk_nvme",if=none,id=e2e_nvme,format=raw,cache=unsafe
+	-device nvme,serial=e2e-nvme,drive=e2e_nvme,bus=pcie.0,addr=0x6
+	-drive file="$disk_vblk",if=none,id=e2e_vblk,format=raw,cache=unsafe
+	-device "$vblk"
+)
 # The scalable-mode row checks in QEMU's trace that the guest really
 # programmed a scalable-mode root table.
 trace=()
-[ "$iommu" = intel-sm ] && trace=(-trace vtd_reg_dmar_root)
+[ "$base" = intel-sm ] && trace=(-trace vtd_reg_dmar_root)
 # shellcheck disable=SC2206 # split on purpose
 extra=(${E2E_QEMU_ARGS:-})
 # shellcheck disable=SC2054 # commas separate QEMU sub-options
@@ -315,7 +373,7 @@ qemu_args=(
 	-initrd "$work/initramfs.cpio" -append "$append"
 	${iommu_dev:+-device "$iommu_dev"}
 	-device "$edu,bus=pcie.0,addr=0x3"
-	"${shared[@]}" "${trace[@]}" "${extra[@]}"
+	"${shared[@]}" "${disks[@]}" "${trace[@]}" "${extra[@]}"
 )
 qemu_log=$work/qemu-$mode-$iommu.log
 rm -f "$ttys1" "$out.console"
@@ -367,17 +425,23 @@ if [ "$mode" = report ]; then
 	exit 0
 fi
 
-# test mode: one line per expected test, whether it reported or not.
+# test mode: one line per expected test, whether it reported or not.  A
+# flush mode row expects only $flush_tests (the guest reads e2e.tests).
+listed=()
+if [ -n "$flush" ]; then
+	IFS=, read -r -a listed <<< "$flush_tests"
+	listed=(-m "$flush" "${listed[@]}")
+fi
 raw=$(tr -d '\r' < "$ttys1" 2>/dev/null)
 if [ -z "$problem" ] && ! grep -q '^E2E-DONE' <<< "$raw"; then
 	problem="guest stopped before the tests ended"
 fi
 {
-	for name in $("$lister" list -i "$model"); do
+	for name in $("$lister" list -i "$model" "${listed[@]}"); do
 		line=$(grep -m1 -E "^(PASS|FAIL|XFAIL|XPASS) $name(: |$)" <<< "$raw")
 		echo "${line:-FAIL $name: did not report (${problem:-no result})}"
 	done
-	if [ "$iommu" = intel-sm ]; then
+	if [ "$base" = intel-sm ]; then
 		# "vtd_reg_dmar_root addr 0x... scalable 1" (QEMU 7.2)
 		if grep -qE 'vtd_reg_dmar_root .*(scalable|extended) 1' "$qemu_log"; then
 			echo "PASS $row/scalable-mode"

@@ -182,11 +182,24 @@ int vfio_map(struct vfio *v, void *va, uint64_t iova, uint64_t len);
 int vfio_unmap(struct vfio *v, uint64_t iova, uint64_t len);
 bool vfio_iova_ok(struct vfio *v, uint64_t iova, uint64_t len);
 
+/* disk.c */
+/* The row's flush mode, "strict" or "lazy" (-m), NULL for the default */
+extern const char *e2e_flush;
+void test_disk_nvme(const struct topo *t);
+void test_disk_virtio_blk(const struct topo *t);
+void test_dma_mode(const struct topo *t);
+
 /* tests.c */
+/* Result lines one test may print */
+#define E2E_MAX_RESULTS	6
+
 struct test {
 	const char *name;
-	const char *results[3];		/* the result lines it must print */
+	/* the result lines it must print */
+	const char *results[E2E_MAX_RESULTS];
 	void (*fn)(const struct topo *t);
+	bool no_edu;			/* runs without the edu topology */
+	bool flush_row;			/* only on a row with a flush mode */
 };
 
 extern const struct test tests[];

@@ -2,9 +2,10 @@
 /*
  * iommu-e2e: guest side of the IOMMU end-to-end tests.
  *
- *   iommu-e2e list [-i <iommu>]
- *	the result names, "<row>/<name>", one a line
- *   iommu-e2e run [-i <iommu>] [-o <file>] [-s <seed>] [<test>...]
+ *   iommu-e2e list [-i <iommu>] [-m <mode>] [<test>...]
+ *	the result names, "<row>/<name>", one a line (of every test the
+ *	row runs by default, or of the <test>s named)
+ *   iommu-e2e run [-i <iommu>] [-m <mode>] [-o <file>] [-s <seed>] [<test>...]
  *	run the tests (all by default; shuffled when a seed is given), each
  *	in a child process, and print "PASS <row>/<name>: <detail>" or
  *	"FAIL <row>/<name>: <reason>" on stdout; <file> gets
@@ -15,7 +16,11 @@
  *	IOMMU groups and the main round trips, readable, on stdout and <file>
  *
  * <iommu> is the IOMMU the guest runs behind, intel (the default),
- * intel-sm, amd or virtio (see iommu.c); <row> is "e2e-<iommu>".
+ * intel-sm, amd or virtio (see iommu.c); <row> is "e2e-<iommu>".  <mode>,
+ * strict or lazy, is the IOMMU flush mode the kernel was booted in
+ * (iommu.strict=1 or 0) on a row that sets it: <row> is then
+ * "e2e-<iommu>-<mode>", the disk tests want that mode's domain type, and
+ * the tests meant for such a row (dma-mode) run too.
  *
  * The checks themselves are in tests.c, see there.
  */
@@ -116,14 +121,14 @@ static void run_test(const struct test *tst, const struct topo *t,
 	FILE *in;
 	pid_t pid;
 
-	for (n = 0; n < 3 && tst->results[n]; n++) {
+	for (n = 0; n < E2E_MAX_RESULTS && tst->results[n]; n++) {
 		snprintf(v[n].name, sizeof(v[n].name), "%s", tst->results[n]);
 		v[n].pass = false;
 		snprintf(v[n].tag, sizeof(v[n].tag), "FAIL");
 		v[n].detail[0] = '\0';
 	}
 
-	if (t->error[0] && strcmp(tst->name, "topology")) {
+	if (t->error[0] && strcmp(tst->name, "topology") && !tst->no_edu) {
 		for (i = 0; i < n; i++)
 			snprintf(v[i].detail, sizeof(v[i].detail),
 				 "no usable topology: %s", t->error);
@@ -206,20 +211,14 @@ static const struct test *find_test(const char *name)
 	return NULL;
 }
 
-static int cmd_list(void)
+/*
+ * The tests named in @argv, or every test the row runs by default (those
+ * meant for a row with a flush mode only there), into @order; how many, or
+ * -1 when a name is unknown.
+ */
+static int select_tests(int argc, char **argv, const struct test **order)
 {
-	for (int i = 0; i < nr_tests; i++)
-		for (int j = 0; j < 3 && tests[i].results[j]; j++)
-			printf("%s/%s\n", row, tests[i].results[j]);
-	return 0;
-}
-
-static int cmd_run(int argc, char **argv, unsigned int seed, bool shuffle)
-{
-	const struct test *order[64];
-	int n = 0, passed = 0, failed = 0;
-	struct verdict v[3];
-	struct topo t;
+	int n = 0;
 
 	if (argc) {
 		for (int i = 0; i < argc && n < 64; i++) {
@@ -227,14 +226,41 @@ static int cmd_run(int argc, char **argv, unsigned int seed, bool shuffle)
 			if (!order[n]) {
 				fprintf(stderr, "iommu-e2e: no test %s\n",
 					argv[i]);
-				return 2;
+				return -1;
 			}
 			n++;
 		}
-	} else {
-		for (int i = 0; i < nr_tests; i++)
-			order[n++] = &tests[i];
+		return n;
 	}
+	for (int i = 0; i < nr_tests && n < 64; i++)
+		if (!tests[i].flush_row || e2e_flush)
+			order[n++] = &tests[i];
+	return n;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	const struct test *order[64];
+	int n = select_tests(argc, argv, order);
+
+	if (n < 0)
+		return 2;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < E2E_MAX_RESULTS && order[i]->results[j]; j++)
+			printf("%s/%s\n", row, order[i]->results[j]);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv, unsigned int seed, bool shuffle)
+{
+	const struct test *order[64];
+	int n, passed = 0, failed = 0;
+	struct verdict v[E2E_MAX_RESULTS];
+	struct topo t;
+
+	n = select_tests(argc, argv, order);
+	if (n < 0)
+		return 2;
 	if (shuffle) {
 		srand(seed);
 		for (int i = n - 1; i > 0; i--) {
@@ -259,7 +285,7 @@ static int cmd_run(int argc, char **argv, unsigned int seed, bool shuffle)
 	for (int i = 0; i < n; i++) {
 		note("running %s", order[i]->name);
 		run_test(order[i], &t, v);
-		for (int j = 0; j < 3 && order[i]->results[j]; j++) {
+		for (int j = 0; j < E2E_MAX_RESULTS && order[i]->results[j]; j++) {
 			if (v[j].pass) {
 				const char *partial = strstr(v[j].detail,
 							     E2E_NOT_CHECKED);
@@ -359,7 +385,7 @@ static int cmd_report(void)
 		{ "module", "module-paging-domain",
 		  "Own paging domain round trip" },
 	};
-	struct verdict v[3];
+	struct verdict v[E2E_MAX_RESULTS];
 	struct utsname u;
 	struct topo t;
 	const char *last = "";
@@ -396,7 +422,7 @@ static int cmd_report(void)
 		if (strcmp(last, items[i].test))
 			run_test(tst, &t, v);
 		last = items[i].test;
-		for (int j = 0; j < 3 && tst->results[j]; j++) {
+		for (int j = 0; j < E2E_MAX_RESULTS && tst->results[j]; j++) {
 			if (strcmp(v[j].name, items[i].result))
 				continue;
 			failed += !v[j].pass;
@@ -412,10 +438,11 @@ static int cmd_report(void)
 static int print_usage(void)
 {
 	fprintf(stderr,
-		"usage: iommu-e2e list [-i iommu]\n"
-		"       iommu-e2e run [-i iommu] [-c core] [-o file] [-s seed] [test...]\n"
+		"usage: iommu-e2e list [-i iommu] [-m mode] [test...]\n"
+		"       iommu-e2e run [-i iommu] [-m mode] [-c core] [-o file] [-s seed] [test...]\n"
 		"       iommu-e2e report [-i iommu] [-c core] [-o file]\n"
-		"iommu: %s\ncore: ours (default), upstream\n",
+		"iommu: %s\ncore: ours (default), upstream\n"
+		"mode: strict, lazy (the row's iommu.strict=)\n",
 		iommu_model_names());
 	return 2;
 }
@@ -432,7 +459,7 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	argc--;
 	argv++;
-	while ((opt = getopt(argc, argv, "c:i:o:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:i:m:o:s:")) != -1) {
 		switch (opt) {
 		case 'c':
 			e2e_core_upstream = !strcmp(optarg, "upstream");
@@ -444,6 +471,14 @@ int main(int argc, char **argv)
 					optarg);
 				return print_usage();
 			}
+			break;
+		case 'm':
+			if (strcmp(optarg, "strict") && strcmp(optarg, "lazy")) {
+				fprintf(stderr, "iommu-e2e: no mode %s\n",
+					optarg);
+				return print_usage();
+			}
+			e2e_flush = optarg;
 			break;
 		case 'o':
 			if (open_sink(optarg))
@@ -457,9 +492,10 @@ int main(int argc, char **argv)
 			return print_usage();
 		}
 	}
-	snprintf(row, sizeof(row), "e2e-%s", e2e_iommu->name);
+	snprintf(row, sizeof(row), "e2e-%s%s%s", e2e_iommu->name,
+		 e2e_flush ? "-" : "", e2e_flush ?: "");
 	if (!strcmp(cmd, "list"))
-		return cmd_list();
+		return cmd_list(argc - optind, argv + optind);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - optind, argv + optind, seed, shuffle);
 	if (!strcmp(cmd, "report"))

@@ -462,7 +462,7 @@ static void test_ownership_cdev(const struct topo *t)
 static void module_checks(const char *bdf, const char *const *checks, int n)
 {
 	char path[PATH_MAX], buf[2048], name[64], *line, *save;
-	bool seen[4] = { false };
+	bool seen[8] = { false };
 	int ret, i;
 
 	ret = pci_bind(bdf, E2E_DRIVER);
@@ -508,9 +508,12 @@ out:
 
 static void test_module(const struct topo *t)
 {
-	static const char *const checks[] = { "dma-api", "paging-domain" };
+	static const char *const checks[] = {
+		"dma-api", "dma-sg", "dma-coherent-4m", "dma-noncontig",
+		"paging-domain",
+	};
 
-	module_checks(t->single, checks, 2);
+	module_checks(t->single, checks, ARRAY_SIZE(checks));
 	/* paging-domain ends with a DMA to an unmapped IOVA. */
 	fault_stamp();
 }
@@ -640,20 +643,41 @@ static void test_group_explained(const struct topo *t)
 		result(name, true, "group %d: %s", t->shared_group, line);
 }
 
+/*
+ * The tests, in their default order.  .results: the result lines a test
+ * prints (its name unless it checks several things).
+ */
 const struct test tests[] = {
-	{ "topology", { "topology" }, test_topology },
-	{ "vfio-container", { "vfio-container" }, test_vfio_container },
-	{ "vfio-cdev", { "vfio-cdev" }, test_vfio_cdev },
-	{ "unmapped-dma-container", { "unmapped-dma-container" },
-	  test_unmapped_container },
-	{ "unmapped-dma-cdev", { "unmapped-dma-cdev" }, test_unmapped_cdev },
-	{ "ownership-container", { "ownership-container" },
-	  test_ownership_container },
-	{ "ownership-cdev", { "ownership-cdev" }, test_ownership_cdev },
-	{ "module", { "module-dma-api", "module-paging-domain" },
-	  test_module },
-	{ "module-shared", { "module-attach-shared" }, test_module_shared },
-	{ "group-explained", { "group-explained" }, test_group_explained },
+	{ .name = "topology", .results = { "topology" }, .fn = test_topology },
+	{ .name = "vfio-container", .results = { "vfio-container" },
+	  .fn = test_vfio_container },
+	{ .name = "vfio-cdev", .results = { "vfio-cdev" },
+	  .fn = test_vfio_cdev },
+	{ .name = "unmapped-dma-container",
+	  .results = { "unmapped-dma-container" },
+	  .fn = test_unmapped_container },
+	{ .name = "unmapped-dma-cdev", .results = { "unmapped-dma-cdev" },
+	  .fn = test_unmapped_cdev },
+	{ .name = "ownership-container", .results = { "ownership-container" },
+	  .fn = test_ownership_container },
+	{ .name = "ownership-cdev", .results = { "ownership-cdev" },
+	  .fn = test_ownership_cdev },
+	{ .name = "module",
+	  .results = { "module-dma-api", "module-dma-sg",
+		       "module-dma-coherent-4m", "module-dma-noncontig",
+		       "module-paging-domain" },
+	  .fn = test_module },
+	{ .name = "module-shared", .results = { "module-attach-shared" },
+	  .fn = test_module_shared },
+	{ .name = "group-explained", .results = { "group-explained" },
+	  .fn = test_group_explained },
+	/* disk.c: block I/O through the DMA-IOMMU layer */
+	{ .name = "disk-nvme", .results = { "disk-nvme" },
+	  .fn = test_disk_nvme, .no_edu = true },
+	{ .name = "disk-virtio-blk", .results = { "disk-virtio-blk" },
+	  .fn = test_disk_virtio_blk, .no_edu = true },
+	{ .name = "dma-mode", .results = { "dma-mode" }, .fn = test_dma_mode,
+	  .flush_row = true },
 };
 
 const int nr_tests = ARRAY_SIZE(tests);

@@ -11,6 +11,14 @@
  *   device alone in its group:
  *     dma-api          DMA API round trip (coherent buffer -> edu ->
  *                      streaming buffer), every byte compared
+ *     dma-sg           edu -> a scatterlist of E2E_SG_SEGS pieces of
+ *                      different pages at odd offsets (dma_map_sg), each
+ *                      DMA segment written by its own transfer
+ *     dma-coherent-4m  a 4 MiB coherent buffer: edu reads its start and
+ *                      writes across its 2 MiB boundary and near its end
+ *     dma-noncontig    a 1 MiB dma_alloc_noncontiguous() buffer, seen by
+ *                      the CPU through dma_vmap_noncontiguous(), written by
+ *                      the edu near its end
  *     paging-domain    iommu_paging_domain_alloc() + iommu_attach_device() +
  *                      iommu_map(), edu round trip through our own IOVA,
  *                      then iommu_unmap() must stop a further DMA, and
@@ -30,7 +38,10 @@
 #include <linux/iopoll.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/sysfs.h>
 
 #define EDU_REG_ID		0x00
@@ -51,7 +62,10 @@
 
 /* An IOVA above 4 GiB, inside the aperture of every IOMMU QEMU emulates. */
 #define E2E_IOVA		0x123450000ULL
-#define E2E_RESULTS_SIZE	1024
+#define E2E_RESULTS_SIZE	2048
+/* dma-sg: pieces of this many bytes, together within one edu transfer */
+#define E2E_SG_SEGS		16
+#define E2E_SG_LEN		240
 
 struct e2e_dev {
 	struct pci_dev *pdev;
@@ -95,12 +109,20 @@ static int edu_dma(struct e2e_dev *e, u64 src, u64 dst, u64 cnt, bool to_ram)
 				  EDU_DMA_TIMEOUT_US);
 }
 
+/* Pattern @seed at offsets [@from, @from + @len) of a stream */
+static void e2e_fill_from(u8 *buf, size_t len, u8 seed, size_t from)
+{
+	size_t i, o;
+
+	for (i = 0; i < len; i++) {
+		o = from + i;
+		buf[i] = (u8)(o * 7 + seed + (o >> 8));
+	}
+}
+
 static void e2e_fill(u8 *buf, size_t len, u8 seed)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = (u8)(i * 7 + seed + (i >> 8));
+	e2e_fill_from(buf, len, seed, 0);
 }
 
 /* Number of bytes of @got that differ from @want, and the first one. */
@@ -197,6 +219,212 @@ free_dst:
 	kfree(dst);
 free_src:
 	dma_free_coherent(dev, EDU_BUF_SIZE, src, src_dma);
+}
+
+/*
+ * Put EDU_XFER bytes of pattern @seed into the edu's buffer, from a
+ * coherent bounce of our own; returns 0 or an errno.
+ */
+static int e2e_load_edu(struct e2e_dev *e, u8 seed)
+{
+	struct device *dev = &e->pdev->dev;
+	dma_addr_t dma;
+	int ret;
+	u8 *buf;
+
+	buf = dma_alloc_coherent(dev, EDU_BUF_SIZE, &dma, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	e2e_fill(buf, EDU_XFER, seed);
+	ret = edu_dma(e, dma, EDU_BUF_ADDR, EDU_XFER, false);
+	dma_free_coherent(dev, EDU_BUF_SIZE, buf, dma);
+	return ret;
+}
+
+/*
+ * Number of the @len bytes at @got that differ from pattern @seed at
+ * stream offset @from, and the first one.
+ */
+static size_t e2e_check_pattern(const u8 *got, size_t len, u8 seed,
+				size_t from, size_t *first)
+{
+	size_t done, n, bad = 0, at = 0, nbad;
+	u8 want[E2E_SG_LEN];
+
+	for (done = 0; done < len; done += n) {
+		n = min_t(size_t, len - done, sizeof(want));
+		e2e_fill_from(want, n, seed, from + done);
+		nbad = e2e_compare(want, got + done, n, &at);
+		if (nbad && !bad)
+			*first = done + at;
+		bad += nbad;
+	}
+	return bad;
+}
+
+/* edu -> a scatterlist of pieces of different pages, via dma_map_sg(). */
+static void e2e_check_dma_sg(struct e2e_dev *e)
+{
+	struct device *dev = &e->pdev->dev;
+	struct page *pages[E2E_SG_SEGS] = { };
+	struct scatterlist sgl[E2E_SG_SEGS], *s;
+	size_t off, done = 0, first = 0;
+	int i, nents, ret;
+
+	sg_init_table(sgl, E2E_SG_SEGS);
+	for (i = 0; i < E2E_SG_SEGS; i++) {
+		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!pages[i]) {
+			e2e_report(e, false, "dma-sg", "out of memory");
+			goto free;
+		}
+		off = (i * 184 + 8) % (PAGE_SIZE - E2E_SG_LEN);
+		sg_set_page(&sgl[i], pages[i], E2E_SG_LEN, off);
+	}
+	ret = e2e_load_edu(e, 0x47);
+	if (ret) {
+		e2e_report(e, false, "dma-sg", "loading the edu: %d", ret);
+		goto free;
+	}
+
+	nents = dma_map_sg(dev, sgl, E2E_SG_SEGS, DMA_FROM_DEVICE);
+	if (!nents) {
+		e2e_report(e, false, "dma-sg", "dma_map_sg failed");
+		goto free;
+	}
+	ret = 0;
+	for_each_sg(sgl, s, nents, i) {
+		ret = edu_dma(e, EDU_BUF_ADDR + done, sg_dma_address(s),
+			      sg_dma_len(s), true);
+		if (ret)
+			break;
+		done += sg_dma_len(s);
+	}
+	dma_unmap_sg(dev, sgl, E2E_SG_SEGS, DMA_FROM_DEVICE);
+	if (ret || done != E2E_SG_SEGS * E2E_SG_LEN) {
+		e2e_report(e, false, "dma-sg",
+			   "%d DMA segments carried %zu of %d bytes (%d)",
+			   nents, done, E2E_SG_SEGS * E2E_SG_LEN, ret);
+		goto free;
+	}
+
+	for (i = 0; i < E2E_SG_SEGS; i++) {
+		u8 *got = page_address(pages[i]) + sgl[i].offset;
+
+		if (e2e_check_pattern(got, E2E_SG_LEN, 0x47, i * E2E_SG_LEN,
+				      &first)) {
+			e2e_report(e, false, "dma-sg",
+				   "piece %d differs from byte %zu on", i,
+				   first);
+			goto free;
+		}
+	}
+	e2e_report(e, true, "dma-sg",
+		   "%d pieces in %d DMA segments from %pad, all bytes match",
+		   E2E_SG_SEGS, nents, &sg_dma_address(sgl));
+free:
+	for (i = 0; i < E2E_SG_SEGS; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+}
+
+/*
+ * The edu reads the first EDU_XFER bytes of @cpu (at @dma) and writes them
+ * back at each offset of @at; the CPU must then see them there.  Returns
+ * the index of the first offset that failed, or -1.
+ */
+static int e2e_bounce_within(struct e2e_dev *e, u8 *cpu, dma_addr_t dma,
+			     const size_t *at, int n, int *err)
+{
+	size_t first = 0;
+	int i;
+
+	e2e_fill(cpu, EDU_XFER, 0x6b);
+	*err = edu_dma(e, dma, EDU_BUF_ADDR, EDU_XFER, false);
+	for (i = 0; !*err && i < n; i++) {
+		*err = edu_dma(e, EDU_BUF_ADDR, dma + at[i], EDU_XFER, true);
+		if (*err || e2e_check_pattern(cpu + at[i], EDU_XFER, 0x6b, 0,
+					      &first))
+			return i;
+	}
+	return *err ? 0 : -1;
+}
+
+/* A 4 MiB coherent buffer, written across its 2 MiB boundary and end. */
+static void e2e_check_coherent_4m(struct e2e_dev *e)
+{
+	const size_t at[] = { SZ_2M - 2000, SZ_4M - EDU_XFER - 8 };
+	struct device *dev = &e->pdev->dev;
+	dma_addr_t dma;
+	int bad, err;
+	u8 *buf;
+
+	buf = dma_alloc_coherent(dev, SZ_4M, &dma, GFP_KERNEL);
+	if (!buf) {
+		e2e_report(e, false, "dma-coherent-4m",
+			   "dma_alloc_coherent failed");
+		return;
+	}
+	bad = e2e_bounce_within(e, buf, dma, at, ARRAY_SIZE(at), &err);
+	if (bad >= 0)
+		e2e_report(e, false, "dma-coherent-4m",
+			   "at offset %zu: %s (%d)", at[bad],
+			   err ? "edu DMA failed" : "bytes differ", err);
+	else
+		e2e_report(e, true, "dma-coherent-4m",
+			   "4 MiB at %pad, written at 2 MiB - 2000 and the end, all bytes match",
+			   &dma);
+	dma_free_coherent(dev, SZ_4M, buf, dma);
+}
+
+/* A 1 MiB noncontiguous buffer: one DMA range, one kernel mapping. */
+static void e2e_check_noncontig(struct e2e_dev *e)
+{
+	const size_t at[] = { PAGE_SIZE - 100, SZ_1M - EDU_XFER - 8 };
+	struct device *dev = &e->pdev->dev;
+	struct sg_table *sgt;
+	int bad, err;
+	u8 *buf;
+
+	/*
+	 * Declare segments as long as the buffer: upstream's DMA layer hands
+	 * back CPU-side entries longer than the PCI default of 64 KiB, which
+	 * dma-debug reports against the device (ours keeps within it).
+	 */
+	dma_set_max_seg_size(dev, SZ_1M);
+	sgt = dma_alloc_noncontiguous(dev, SZ_1M, DMA_BIDIRECTIONAL,
+				      GFP_KERNEL, 0);
+	if (!sgt) {
+		e2e_report(e, false, "dma-noncontig",
+			   "dma_alloc_noncontiguous failed");
+		return;
+	}
+	if (sgt->nents != 1) {
+		e2e_report(e, false, "dma-noncontig",
+			   "%u DMA segments, not one IOVA range", sgt->nents);
+		goto free;
+	}
+	buf = dma_vmap_noncontiguous(dev, SZ_1M, sgt);
+	if (!buf) {
+		e2e_report(e, false, "dma-noncontig",
+			   "dma_vmap_noncontiguous failed");
+		goto free;
+	}
+	dma_sync_sgtable_for_device(dev, sgt, DMA_BIDIRECTIONAL);
+	bad = e2e_bounce_within(e, buf, sg_dma_address(sgt->sgl), at,
+				ARRAY_SIZE(at), &err);
+	dma_sync_sgtable_for_cpu(dev, sgt, DMA_BIDIRECTIONAL);
+	if (bad >= 0)
+		e2e_report(e, false, "dma-noncontig",
+			   "at offset %zu: %s (%d)", at[bad],
+			   err ? "edu DMA failed" : "bytes differ", err);
+	else
+		e2e_report(e, true, "dma-noncontig",
+			   "1 MiB in %u pages at %pad, all bytes match",
+			   sgt->orig_nents, &sg_dma_address(sgt->sgl));
+	dma_vunmap_noncontiguous(dev, buf);
+free:
+	dma_free_noncontiguous(dev, SZ_1M, sgt, DMA_BIDIRECTIONAL);
 }
 
 /* Round trip through a paging domain of our own. */
@@ -404,6 +632,9 @@ static int e2e_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	if (ndev == 1) {
 		e2e_check_dma_api(e);
+		e2e_check_dma_sg(e);
+		e2e_check_coherent_4m(e);
+		e2e_check_noncontig(e);
 		e2e_check_paging_domain(e);
 	} else {
 		e2e_check_attach_shared(e);
