@@ -18,6 +18,9 @@ src=$(realpath "$(dirname "$0")/../../..")
 our_objs=$(cd "$src" && printf '%s\n' drivers/iommu/core/*.c drivers/iommu/dma/*.c |
 	sed 's/c$/o/')
 
+# A thin archive lists its members by their path from where ar runs
+has() { grep -qE "(^|/)$1\$"; }
+
 # check <O= dir> <label> <objects that must be there> <objects that must not>
 check() {
 	local list missing extra o
@@ -26,8 +29,8 @@ check() {
 		echo "FAIL $name-$2: $1/drivers/iommu/built-in.a missing"
 		return
 	fi
-	missing=$(for o in $3; do grep -qx "$o" <<< "$list" || echo "$o"; done | tr '\n' ' ')
-	extra=$(for o in $4; do grep -qx "$o" <<< "$list" && echo "$o"; done | tr '\n' ' ')
+	missing=$(for o in $3; do has "$o" <<< "$list" || echo "$o"; done | tr '\n' ' ')
+	extra=$(for o in $4; do has "$o" <<< "$list" && echo "$o"; done | tr '\n' ' ')
 	if [ -n "$missing$extra" ]; then
 		echo "FAIL $name-$2:${missing:+ missing $missing}${extra:+ unexpected $extra}"
 	else
