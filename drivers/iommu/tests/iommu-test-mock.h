@@ -425,17 +425,25 @@ unsigned int iommu_mock_policy_dma_type(void);
  * behaves as the seed wants, the case fails with "XPASS" so that the stale
  * mark gets looked at.  Use it once per case, only for genuine seed gaps.
  */
-static inline void iommu_kunit_expect_gap(struct kunit *test, bool ok,
-					  const char *reason)
+static inline void __iommu_kunit_expect_gap(struct kunit *test, bool ok,
+					    bool ours, const char *side,
+					    const char *reason)
 {
-	if (IS_ENABLED(CONFIG_IOMMU_CORE_OURS)) {
+	if (ours) {
 		KUNIT_EXPECT_TRUE_MSG(test, ok, "%s", reason);
 		return;
 	}
 	if (ok)
-		KUNIT_FAIL(test, "XPASS upstream: %s", reason);
+		KUNIT_FAIL(test, "XPASS %s: %s", side, reason);
 	else if (READ_ONCE(test->status) != KUNIT_FAILURE)
-		kunit_mark_skipped(test, "XFAIL upstream: %s", reason);
+		kunit_mark_skipped(test, "XFAIL %s: %s", side, reason);
+}
+
+static inline void iommu_kunit_expect_gap(struct kunit *test, bool ok,
+					  const char *reason)
+{
+	__iommu_kunit_expect_gap(test, ok, IS_ENABLED(CONFIG_IOMMU_CORE_OURS),
+				 "upstream", reason);
 }
 
 /*
@@ -447,15 +455,9 @@ static inline void iommu_kunit_expect_gap(struct kunit *test, bool ok,
 static inline void iommu_dma_kunit_expect_gap(struct kunit *test, bool ok,
 					      const char *reason)
 {
-	if (IS_ENABLED(CONFIG_IOMMU_DMA_LAYER_OURS)) {
-		KUNIT_EXPECT_TRUE_MSG(test, ok, "%s", reason);
-		return;
-	}
-	if (ok)
-		KUNIT_FAIL(test, "XPASS upstream DMA layer: %s", reason);
-	else if (READ_ONCE(test->status) != KUNIT_FAILURE)
-		kunit_mark_skipped(test, "XFAIL upstream DMA layer: %s",
-				   reason);
+	__iommu_kunit_expect_gap(test, ok,
+				 IS_ENABLED(CONFIG_IOMMU_DMA_LAYER_OURS),
+				 "upstream DMA layer", reason);
 }
 
 #endif /* __IOMMU_TEST_MOCK_H */
