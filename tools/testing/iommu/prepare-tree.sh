@@ -68,7 +68,7 @@ if [ "$(cat "$tree/.iommu-patches" 2>/dev/null)" != "$patch_sum" ]; then
 fi
 
 # Refuse anything but 6.12.y: our core implements that tree's contract.
-ver=$(make -s -C "$tree" kernelversion 2>/dev/null)
+ver=$(make -s --no-print-directory -C "$tree" kernelversion 2>/dev/null)
 case "$ver" in
 6.12.*) ;;
 *) die "base tree is Linux $ver, but this project targets 6.12.y only" ;;
