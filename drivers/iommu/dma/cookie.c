@@ -476,6 +476,93 @@ dma_addr_t iommu_dma_map_range(struct device *dev, phys_addr_t phys,
 	return iova + offset;
 }
 
+/*
+ * Every unmap of the layer goes through these three steps: a gather that
+ * says whether the domain queues its invalidations, iommu_unmap_fast() of
+ * the mapped pieces of one IOVA range into that gather, and one commit of
+ * the whole range.  A strict domain invalidates once per range, after the
+ * last piece, and only then frees the IOVA; a lazy one queues the range,
+ * whose IOVA is free again once an invalidation that started after this
+ * unmap completed.
+ */
+static __always_inline struct iommu_dma_fq *
+iommu_dma_unmap_prepare(struct iommu_dma_cookie *cookie,
+			struct iommu_iotlb_gather *gather)
+{
+	struct iommu_dma_fq *fq;
+
+	/* Pairs with the release that publishes a new flush queue (fq.c) */
+	fq = smp_load_acquire(&cookie->fq);
+	iommu_iotlb_gather_init(gather);
+	gather->queued = !!fq;
+	return fq;
+}
+
+/*
+ * Inlined, like the preparation, so that iommu_dma_unmap_range(), the
+ * unmap_page fast path, keeps the domain, cookie and queue in registers.
+ */
+static __always_inline void
+iommu_dma_unmap_commit(struct iommu_domain *domain,
+		       struct iommu_dma_cookie *cookie, struct iommu_dma_fq *fq,
+		       struct iommu_iotlb_gather *gather, dma_addr_t iova,
+		       size_t len)
+{
+	struct iova_domain *iovad = &cookie->iovad;
+
+	if (!fq) {
+		iommu_iotlb_sync(domain, gather);
+		iommu_dma_iova_free(cookie, iova, len);
+		return;
+	}
+	iommu_dma_fq_add(cookie, iova_pfn(iovad, iova),
+			 len >> iova_shift(iovad), &gather->freelist);
+}
+
+/**
+ * iommu_dma_unmap_begin() - start unmapping a range piece by piece
+ * @dev: the device whose default domain the range is in
+ * @u: the unmap's state, on the caller's stack
+ *
+ * For ranges with unmapped holes (padded scatterlists): the core's unmap
+ * stops at the first hole, so each mapped piece goes to
+ * iommu_dma_unmap_piece() and the range to iommu_dma_unmap_end().  May run
+ * in atomic context.
+ */
+void iommu_dma_unmap_begin(struct device *dev, struct iommu_dma_unmap *u)
+{
+	u->domain = iommu_get_dma_domain(dev);
+	u->cookie = iommu_dma_cookie(u->domain);
+	u->fq = iommu_dma_unmap_prepare(u->cookie, &u->gather);
+}
+
+/**
+ * iommu_dma_unmap_piece() - unmap one mapped piece of the range
+ * @u: from iommu_dma_unmap_begin()
+ * @iova: the piece's first IOVA, aligned to the granule
+ * @len: its length, a multiple of the granule
+ *
+ * Nothing is invalidated yet; see iommu_dma_unmap_end().
+ */
+void iommu_dma_unmap_piece(struct iommu_dma_unmap *u, dma_addr_t iova,
+			   size_t len)
+{
+	WARN_ON(iommu_unmap_fast(u->domain, iova, len, &u->gather) != len);
+}
+
+/**
+ * iommu_dma_unmap_end() - invalidate or queue the range, and free it
+ * @u: from iommu_dma_unmap_begin(), every piece unmapped
+ * @iova: the whole range's first IOVA, as allocated
+ * @len: its length, as allocated
+ */
+void iommu_dma_unmap_end(struct iommu_dma_unmap *u, dma_addr_t iova,
+			 size_t len)
+{
+	iommu_dma_unmap_commit(u->domain, u->cookie, u->fq, &u->gather, iova,
+			       len);
+}
+
 /**
  * iommu_dma_unmap_range() - unmap an IOVA range and give it back
  * @dev: the device
@@ -493,26 +580,13 @@ void iommu_dma_unmap_range(struct device *dev, dma_addr_t handle, size_t size)
 	struct iova_domain *iovad = &cookie->iovad;
 	size_t offset = iova_offset(iovad, handle);
 	size_t len = iova_align(iovad, size + offset);
-	dma_addr_t iova = handle - offset;
 	struct iommu_iotlb_gather gather;
 	struct iommu_dma_fq *fq;
-	size_t unmapped;
 
-	/* Pairs with the release that publishes a new flush queue (fq.c) */
-	fq = smp_load_acquire(&cookie->fq);
-	iommu_iotlb_gather_init(&gather);
-	gather.queued = !!fq;
-
-	unmapped = iommu_unmap_fast(domain, iova, len, &gather);
-	WARN_ON(unmapped != len);
-
-	if (!fq) {
-		iommu_iotlb_sync(domain, &gather);
-		iommu_dma_iova_free(cookie, iova, len);
-		return;
-	}
-	iommu_dma_fq_add(cookie, iova_pfn(iovad, iova), len >> iova_shift(iovad),
-			 &gather.freelist);
+	fq = iommu_dma_unmap_prepare(cookie, &gather);
+	WARN_ON(iommu_unmap_fast(domain, handle - offset, len, &gather) != len);
+	iommu_dma_unmap_commit(domain, cookie, fq, &gather, handle - offset,
+			       len);
 }
 
 static int __init iommu_dma_init(void)

@@ -164,6 +164,25 @@ dma_addr_t iommu_dma_map_range(struct device *dev, phys_addr_t phys,
 void iommu_dma_unmap_range(struct device *dev, dma_addr_t handle,
 			   size_t size);
 
+/*
+ * cookie.c: one unmap of a range with unmapped holes in it, a padded
+ * scatterlist: begin, one piece per mapped run, end.  Invalidated or
+ * queued once, as a whole, like iommu_dma_unmap_range().  Lives on the
+ * caller's stack; any context.
+ */
+struct iommu_dma_unmap {
+	struct iommu_domain *domain;
+	struct iommu_dma_cookie *cookie;
+	struct iommu_dma_fq *fq;
+	struct iommu_iotlb_gather gather;
+};
+
+void iommu_dma_unmap_begin(struct device *dev, struct iommu_dma_unmap *u);
+void iommu_dma_unmap_piece(struct iommu_dma_unmap *u, dma_addr_t iova,
+			   size_t len);
+void iommu_dma_unmap_end(struct iommu_dma_unmap *u, dma_addr_t iova,
+			 size_t len);
+
 /* fq.c */
 /*
  * Queue an unmapped, not yet invalidated IOVA range and the page-table

@@ -306,8 +306,9 @@ err_unmap:
  *
  * Unmap walks the DMA segments: their granules are exactly what was
  * mapped, padding being the gaps between them.  Without padding the range
- * goes in one iommu_dma_unmap_range(); with it, run by run, since
- * iommu_unmap() stops at the first hole (iommu_dma_unmap_sg_padded()).
+ * goes in one iommu_dma_unmap_range(); with it, run by run, since the
+ * core's unmap stops at the first hole, and is invalidated or queued once
+ * as a whole (iommu_dma_unmap_sg_padded()).
  */
 struct iommu_dma_sg_run {
 	struct scatterlist *first;
@@ -333,9 +334,14 @@ static void iommu_dma_sg_restore(struct scatterlist *sg, int nents,
 	}
 }
 
+/*
+ * Lay the list out (see above); *@total is the IOVA range's length and
+ * *@padded whether any entry moved to a segment boundary.
+ */
 static int iommu_dma_sg_layout(struct device *dev, struct scatterlist *sg,
 			       int nents, size_t granule, bool sync,
-			       enum dma_data_direction dir, size_t *total)
+			       enum dma_data_direction dir, size_t *total,
+			       bool *padded)
 {
 	unsigned long boundary = dma_get_seg_boundary(dev);
 	struct pci_p2pdma_map_state p2p = {};
@@ -343,6 +349,7 @@ static int iommu_dma_sg_layout(struct device *dev, struct scatterlist *sg,
 	size_t pos = 0, end;
 	int i, ret;
 
+	*padded = false;
 	for_each_sg(sg, s, nents, i) {
 		size_t off = sg_phys(s) & (granule - 1);
 		u64 span;
@@ -376,6 +383,7 @@ static int iommu_dma_sg_layout(struct device *dev, struct scatterlist *sg,
 			    iommu_dma_crosses(next + off, s->length, boundary))
 				goto err_restore;
 			pos = next;
+			*padded = true;
 		}
 		span = ALIGN((u64)off + s->length, granule);
 		if (span > UINT_MAX || check_add_overflow(pos, span, &end))
@@ -438,11 +446,12 @@ static int iommu_dma_sg_errno(int err)
 /*
  * Map every run at @base; on failure unmap the runs already mapped (each
  * on its own, iommu_unmap() stops at a hole), so that the caller can free
- * the IOVA range at once.
+ * the IOVA range at once.  Without padding the list is one run, which
+ * needs no pass to find it, and iommu_map_sg() undoes its own failure.
  */
 static int iommu_dma_sg_map_runs(struct iommu_domain *domain, dma_addr_t base,
 				 struct scatterlist *sg, int nents,
-				 size_t granule, int prot)
+				 size_t granule, int prot, bool padded)
 {
 	struct iommu_dma_sg_run run;
 	struct scatterlist *s = sg;
@@ -450,6 +459,10 @@ static int iommu_dma_sg_map_runs(struct iommu_domain *domain, dma_addr_t base,
 	size_t failed;
 	ssize_t ret;
 
+	if (!padded) {
+		ret = iommu_map_sg(domain, base, sg, nents, prot, GFP_ATOMIC);
+		return ret < 0 ? iommu_dma_sg_errno(ret) : 0;
+	}
 	while (iommu_dma_sg_next_run(&s, &left, granule, &run)) {
 		ret = iommu_map_sg(domain, base + run.start, run.first,
 				   run.nents, prot, GFP_ATOMIC);
@@ -539,6 +552,7 @@ static int iommu_dma_map_sg_range(struct device *dev, struct scatterlist *sg,
 	struct iommu_dma_cookie *cookie;
 	dma_addr_t base = 0;
 	size_t granule, total;
+	bool padded;
 	int ret;
 
 	if (unlikely(!domain))
@@ -547,7 +561,8 @@ static int iommu_dma_map_sg_range(struct device *dev, struct scatterlist *sg,
 	granule = iommu_dma_granule(cookie);
 
 	ret = iommu_dma_sg_layout(dev, sg, nents, granule,
-				  !iommu_dma_skip_sync(dev, attrs), dir, &total);
+				  !iommu_dma_skip_sync(dev, attrs), dir, &total,
+				  &padded);
 	if (ret)
 		return ret;
 	/* A list of bus addresses only needs no IOVA */
@@ -559,7 +574,7 @@ static int iommu_dma_map_sg_range(struct device *dev, struct scatterlist *sg,
 			goto err_restore;
 		ret = iommu_dma_sg_map_runs(domain, base, sg, nents, granule,
 					    iommu_dma_prot(dir, coherent,
-							   attrs));
+							   attrs), padded);
 		if (ret)
 			goto err_free;
 	}
@@ -603,22 +618,22 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 }
 
 /*
- * A list whose layout needed padding: unmap run by run, since
- * iommu_unmap() stops at the first hole, then give the range back at once.
- * iommu_unmap() has invalidated each run when it returns, so the range is
- * free right away, on a lazy domain too; only lists with padding pay this.
+ * A list whose layout needed padding: the core's unmap stops at a hole, so
+ * each run of DMA segments without padding between them is unmapped on
+ * its own, and the whole range is then invalidated (strict) or queued
+ * (lazy) once, as for a list without padding.
  */
 static void iommu_dma_unmap_sg_padded(struct device *dev,
 				      struct scatterlist *sg, int nents,
 				      dma_addr_t start, dma_addr_t end)
 {
-	struct iommu_domain *domain = iommu_get_dma_domain(dev);
-	struct iommu_dma_cookie *cookie = iommu_dma_cookie(domain);
-	size_t granule = iommu_dma_granule(cookie);
+	size_t granule = iommu_dma_dev_granule(dev);
+	struct iommu_dma_unmap u;
 	dma_addr_t lo = 0, hi = 0;
 	struct scatterlist *s;
 	int i;
 
+	iommu_dma_unmap_begin(dev, &u);
 	/* No range starts at IOVA 0 (cookie.c), so hi == 0 means "no run" */
 	for_each_sg(sg, s, nents, i) {
 		dma_addr_t first;
@@ -630,15 +645,14 @@ static void iommu_dma_unmap_sg_padded(struct device *dev,
 		first = ALIGN_DOWN(sg_dma_address(s), granule);
 		if (first != hi) {
 			if (hi)
-				WARN_ON(iommu_unmap(domain, lo, hi - lo) !=
-					hi - lo);
+				iommu_dma_unmap_piece(&u, lo, hi - lo);
 			lo = first;
 		}
 		hi = ALIGN(sg_dma_address(s) + sg_dma_len(s), granule);
 	}
-	WARN_ON(iommu_unmap(domain, lo, hi - lo) != hi - lo);
+	iommu_dma_unmap_piece(&u, lo, hi - lo);
 	start = ALIGN_DOWN(start, granule);
-	iommu_dma_iova_free(cookie, start, ALIGN(end, granule) - start);
+	iommu_dma_unmap_end(&u, start, ALIGN(end, granule) - start);
 }
 
 static void iommu_dma_unmap_sg_range(struct device *dev, struct scatterlist *sg,

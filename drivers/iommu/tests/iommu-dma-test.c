@@ -406,6 +406,42 @@ static const struct sg_seg offset_segs[] = {
 	{ 4, 0x80, 0x40 }, { 6, 0, 0x200 },
 };
 
+/*
+ * Six runs of three pages under a segment boundary of 16 pages: laid out
+ * back to back, some would cross it, so the layout pads before them.
+ */
+static const struct sg_seg boundary_runs[] = {
+	{ 0, 0, 3 * PAGE_SIZE }, { 4, 0, 3 * PAGE_SIZE },
+	{ 8, 0, 3 * PAGE_SIZE }, { 12, 0, 3 * PAGE_SIZE },
+	{ 16, 0, 3 * PAGE_SIZE }, { 20, 0, 3 * PAGE_SIZE },
+};
+
+#define BOUNDARY_RUNS_MASK	(16 * PAGE_SIZE - 1)
+
+static struct sg_table *map_boundary_runs(struct kunit *test,
+					  struct dma_env *e)
+{
+	struct sg_table *sgt = make_sgt(test, boundary_runs,
+					ARRAY_SIZE(boundary_runs), 32);
+
+	dma_set_seg_boundary(e->dev, BOUNDARY_RUNS_MASK);
+	KUNIT_ASSERT_EQ(test, dma_map_sgtable(e->dev, sgt, DMA_TO_DEVICE, 0),
+			0);
+	return sgt;
+}
+
+/* From the first DMA segment's start to the last one's end */
+static size_t sgt_dma_span(struct sg_table *sgt)
+{
+	struct scatterlist *s, *last = NULL;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, s, i)
+		last = s;
+	return sg_dma_address(last) + sg_dma_len(last) -
+	       sg_dma_address(sgt->sgl);
+}
+
 /* ---- iommu-dma-map: what a streaming mapping is ---- */
 
 static void map_page_keeps_offset_in_page(struct kunit *test)
@@ -605,21 +641,31 @@ static void strict_unmap_sg_invalidates_its_range_once(struct kunit *test)
 {
 	struct dma_env *e = dma_env_make(test, &strict_cfg);
 	struct sg_table *sgt = make_sgt(test, four_pages, 4, 8);
-	struct scatterlist *s, *last = NULL;
 	dma_addr_t start;
-	unsigned int i;
 	size_t span;
 
 	KUNIT_ASSERT_EQ(test, dma_map_sgtable(e->dev, sgt, DMA_TO_DEVICE, 0),
 			0);
 	start = sg_dma_address(sgt->sgl);
-	for_each_sgtable_dma_sg(sgt, s, i)
-		last = s;
-	span = sg_dma_address(last) + sg_dma_len(last) - start;
+	span = sgt_dma_span(sgt);
 
 	take_log(e);
 	dma_unmap_sgtable(e->dev, sgt, DMA_TO_DEVICE, 0);
 	expect_one_ranged_sync(test, e, take_log(e), start, span);
+}
+
+/* Padding between DMA segments makes no more invalidations than none */
+static void strict_unmap_of_padded_sg_invalidates_its_range_once(struct kunit *test)
+{
+	struct dma_env *e = dma_env_make(test, &strict_cfg);
+	struct sg_table *sgt = map_boundary_runs(test, e);
+	dma_addr_t start = sg_dma_address(sgt->sgl);
+	size_t span = sgt_dma_span(sgt);
+
+	take_log(e);
+	dma_unmap_sgtable(e->dev, sgt, DMA_TO_DEVICE, 0);
+	expect_one_ranged_sync(test, e, take_log(e), start, span);
+	KUNIT_EXPECT_EQ(test, iommu_mock_mapped_bytes(e->domain), 0);
 }
 
 static void unmap_of_trusted_coherent_device_walks_no_page_table(struct kunit *test)
@@ -640,6 +686,7 @@ static struct kunit_case iommu_dma_strict_cases[] = {
 	KUNIT_CASE(strict_map_asks_for_no_invalidation),
 	KUNIT_CASE(strict_unmap_page_invalidates_its_range_once),
 	KUNIT_CASE(strict_unmap_sg_invalidates_its_range_once),
+	KUNIT_CASE(strict_unmap_of_padded_sg_invalidates_its_range_once),
 	KUNIT_CASE(unmap_of_trusted_coherent_device_walks_no_page_table),
 	{}
 };
@@ -670,6 +717,22 @@ static void lazy_unmap_invalidates_nothing_synchronously(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, own, 0, "unmap %u invalidated", i);
 		KUNIT_EXPECT_EQ(test, count_taken(e, n, IOMMU_MOCK_EV_UNMAP), 1);
 	}
+}
+
+static void lazy_unmap_of_padded_sg_invalidates_nothing_synchronously(struct kunit *test)
+{
+	struct dma_env *e = dma_env_make(test, &lazy_cfg);
+	struct sg_table *sgt = map_boundary_runs(test, e);
+	unsigned int j, n, own = 0;
+
+	take_log(e);
+	dma_unmap_sgtable(e->dev, sgt, DMA_TO_DEVICE, 0);
+	n = take_log(e);
+	/* A timer or a worker may flush meanwhile, the caller may not */
+	for (j = 0; j < n; j++)
+		own += is_invalidation(&e->ev[j]) && e->ev[j].task == current;
+	KUNIT_EXPECT_EQ(test, own, 0);
+	KUNIT_EXPECT_EQ(test, iommu_mock_mapped_bytes(e->domain), 0);
 }
 
 static void lazy_iova_is_not_reused_before_a_flush(struct kunit *test)
@@ -717,6 +780,7 @@ static void lazy_unmap_is_flushed_within_a_second(struct kunit *test)
 
 static struct kunit_case iommu_dma_lazy_cases[] = {
 	KUNIT_CASE(lazy_unmap_invalidates_nothing_synchronously),
+	KUNIT_CASE(lazy_unmap_of_padded_sg_invalidates_nothing_synchronously),
 	KUNIT_CASE(lazy_iova_is_not_reused_before_a_flush),
 	KUNIT_CASE(lazy_unmap_is_flushed_within_a_second),
 	{}
@@ -785,21 +849,12 @@ static void map_sg_returns_the_dma_segment_count(struct kunit *test)
 
 static void map_sg_honours_segment_boundary(struct kunit *test)
 {
-	/* Six runs of three pages: laid out back to back, some would cross */
-	static const struct sg_seg runs[] = {
-		{ 0, 0, 3 * PAGE_SIZE }, { 4, 0, 3 * PAGE_SIZE },
-		{ 8, 0, 3 * PAGE_SIZE }, { 12, 0, 3 * PAGE_SIZE },
-		{ 16, 0, 3 * PAGE_SIZE }, { 20, 0, 3 * PAGE_SIZE },
-	};
-	const unsigned long mask = 16 * PAGE_SIZE - 1;
+	const unsigned long mask = BOUNDARY_RUNS_MASK;
 	struct dma_env *e = dma_env_make(test, &strict_cfg);
-	struct sg_table *sgt = make_sgt(test, runs, ARRAY_SIZE(runs), 32);
+	struct sg_table *sgt = map_boundary_runs(test, e);
 	struct scatterlist *s;
 	unsigned int i;
 
-	dma_set_seg_boundary(e->dev, mask);
-	KUNIT_ASSERT_EQ(test, dma_map_sgtable(e->dev, sgt, DMA_TO_DEVICE, 0),
-			0);
 	for_each_sgtable_dma_sg(sgt, s, i) {
 		dma_addr_t first = sg_dma_address(s);
 		dma_addr_t last = first + sg_dma_len(s) - 1;
