@@ -507,14 +507,18 @@ static int iommu_dma_sg_finish(struct device *dev, struct scatterlist *sg,
 	for_each_sg(sg, s, nents, i) {
 		bool s_bus = sg_dma_is_bus_address(s);
 		size_t s_len = sg_dma_len(s);
-		dma_addr_t s_addr;
+		dma_addr_t s_addr = sg_dma_address(s);
 
-		if (s_bus) {
-			s_addr = sg_dma_address(s);
-		} else {
-			s_addr = base + sg_dma_address(s);
-			s->offset += sg_dma_address(s) & (granule - 1);
+		/*
+		 * s is read: blank it in this pass rather than in another
+		 * after it.  The DMA segment that goes into s, if any, is
+		 * written over the blank later, as out never passes s.
+		 */
+		iommu_dma_sg_emit(s, 0, 0, false);
+		if (!s_bus) {
+			s->offset += s_addr & (granule - 1);
 			s->length = s_len;
+			s_addr += base;
 			if (open && !bus && addr + len == s_addr &&
 			    IS_ALIGNED(s_addr, granule) &&
 			    len + s_len <= max_len &&
@@ -535,11 +539,8 @@ static int iommu_dma_sg_finish(struct device *dev, struct scatterlist *sg,
 	}
 	if (open) {
 		iommu_dma_sg_emit(out, addr, len, bus);
-		out = sg_next(out);
 		count++;
 	}
-	for (i = count; i < nents; i++, out = sg_next(out))
-		iommu_dma_sg_emit(out, 0, 0, false);
 	return count;
 }
 

@@ -801,6 +801,23 @@ static void map_sg_merges_page_aligned_segments(struct kunit *test)
 	dma_unmap_sgtable(e->dev, sgt, DMA_TO_DEVICE, 0);
 }
 
+static void map_sg_leaves_no_length_past_the_last_segment(struct kunit *test)
+{
+	struct dma_env *e = dma_env_make(test, &strict_cfg);
+	struct sg_table *sgt = make_sgt(test, four_pages, 4, 8);
+	struct scatterlist *s;
+	int nents, i;
+
+	nents = dma_map_sg(e->dev, sgt->sgl, sgt->orig_nents, DMA_TO_DEVICE);
+	KUNIT_ASSERT_EQ(test, nents, 1);
+	for_each_sg(sgt->sgl, s, sgt->orig_nents, i) {
+		if (i >= nents)
+			KUNIT_EXPECT_EQ_MSG(test, sg_dma_len(s), 0,
+					    "entry %d of %d", i, nents);
+	}
+	dma_unmap_sg(e->dev, sgt->sgl, sgt->orig_nents, DMA_TO_DEVICE);
+}
+
 static void map_sg_keeps_offsets_and_lengths(struct kunit *test)
 {
 	struct dma_env *e = dma_env_make(test, &strict_cfg);
@@ -913,6 +930,7 @@ static void map_sg_failing_half_way_leaves_nothing_mapped(struct kunit *test)
 
 static struct kunit_case iommu_dma_sg_cases[] = {
 	KUNIT_CASE(map_sg_merges_page_aligned_segments),
+	KUNIT_CASE(map_sg_leaves_no_length_past_the_last_segment),
 	KUNIT_CASE(map_sg_keeps_offsets_and_lengths),
 	KUNIT_CASE(map_sg_uses_one_iova_range),
 	KUNIT_CASE(map_sg_returns_the_dma_segment_count),
