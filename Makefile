@@ -23,9 +23,14 @@
 #   make series-check  its cheap part, which check runs: the series applies
 #                 and reproduces the tested tree, checkpatch is clean on
 #                 every patch
-#   make bench    what the IOMMU costs, upstream's core against ours, on
-#                 non-debug x86_64 kernels under QEMU with icount (not part
-#                 of check); results in build/bench/results.md
+#   make bench    what the IOMMU costs, on non-debug x86_64 kernels under
+#                 QEMU with icount (not part of check): upstream's core and
+#                 DMA layer, our core with upstream's layer, ours with ours,
+#                 behind VT-d, AMD-Vi and virtio-iommu; per figure the
+#                 median and p99 per operation, the ratios, and the IOTLB
+#                 invalidations per operation from QEMU's trace; results in
+#                 build/bench/results.md and results.png.  BENCH_ROWS,
+#                 BENCH_CASES, BENCH_ROUNDS narrow it (see run-bench.sh)
 #
 # CORE=ours (default) or CORE=upstream selects the IOMMU core the kernel is
 # built with, DMA=ours or upstream the DMA-IOMMU layer (by default the
@@ -218,33 +223,43 @@ series-check: tree
 	@SERIES_IDENT="make check <check@localhost>" $(T)/make-series.sh \
 		--check $(RESULTS)/series.results $(TOP) $(SRC) $(BUILD)/series/check
 
-# Benchmarks: two non-debug x86_64 kernels (configs/bench.config instead of
-# debug.config), upstream's core and DMA layer and ours, the second a copy
-# of the first; then run-bench.sh boots them A B A B under icount and
-# bench-report.py writes build/bench/results.md and results.png.
-# BENCH_ROUNDS (default 2) and BENCH_CASES (the module's case list, empty
-# for all) are passed on in the environment.
+# Benchmarks: three non-debug x86_64 kernels (configs/bench.config instead
+# of debug.config): upstream's core and DMA layer (bench-x86_64-upstream),
+# ours with ours (bench-x86_64-ours, a copy of the first to start with),
+# and our core with upstream's layer (bench-x86_64-ours-dma-upstream, a
+# copy of ours), so that the two cores are compared with one layer and the
+# two layers on one core.  Then run-bench.sh boots them A B C A B C under
+# icount behind each IOMMU row, traced, and bench-report.py writes
+# build/bench/results.md and results.png.  BENCH_ROUNDS (default 2),
+# BENCH_ROWS (default intel amd virtio), BENCH_CASES (the module's case
+# list, empty for all) and the other BENCH_* knobs of run-bench.sh are
+# passed on in the environment.
 BENCH	:= $(BUILD)/bench
+BENCH_NAMES := upstream ours-dma-upstream ours
+# $(1): the kernel's name, $(2): its core, $(3): its DMA layer
 BENCH_KDIR = $(BUILD)/bench-x86_64-$(1)
 BENCH_ARGS = --arch=x86_64 --build_dir=$(call BENCH_KDIR,$(1)) --jobs=$(JOBS) \
 	$(addprefix --kunitconfig=$(T)/configs/,common.config x86_64.config bench.config) \
 	--qemu_config=$(T)/qemu_configs/x86_64_vtd.py \
 	--make_options='CC=ccache gcc' \
 	--kconfig_add=CONFIG_IOMMU_CORE_$(2)=y \
-	--kconfig_add=CONFIG_IOMMU_DMA_LAYER_$(2)=y
+	--kconfig_add=CONFIG_IOMMU_DMA_LAYER_$(3)=y
 
 bench-kernels: tree
-	$(KUNIT) build $(call BENCH_ARGS,upstream,UPSTREAM)
+	$(KUNIT) build $(call BENCH_ARGS,upstream,UPSTREAM,UPSTREAM)
 	@[ -d $(call BENCH_KDIR,ours) ] || \
 		cp -a $(call BENCH_KDIR,upstream) $(call BENCH_KDIR,ours)
-	$(KUNIT) build $(call BENCH_ARGS,ours,OURS)
+	$(KUNIT) build $(call BENCH_ARGS,ours,OURS,OURS)
+	@[ -d $(call BENCH_KDIR,ours-dma-upstream) ] || \
+		cp -a $(call BENCH_KDIR,ours) $(call BENCH_KDIR,ours-dma-upstream)
+	$(KUNIT) build $(call BENCH_ARGS,ours-dma-upstream,OURS,UPSTREAM)
 
 bench: bench-kernels
 	@command -v gnuplot > /dev/null || { echo "bench: installing gnuplot-nox"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq gnuplot-nox > /dev/null; }
 	@rc=0; $(T)/run-bench.sh --src $(SRC) --out $(BENCH) \
-		$(call BENCH_KDIR,upstream) $(call BENCH_KDIR,ours) || rc=1; \
+		$(foreach k,$(BENCH_NAMES),$(call BENCH_KDIR,$(k))) || rc=1; \
 	python3 $(T)/bench-report.py $(BENCH) || rc=1; exit $$rc
 
 clean:

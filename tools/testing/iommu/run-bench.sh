@@ -1,77 +1,161 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Benchmarks: boot two x86_64 kernels, A and B (upstream's core and ours),
-# under QEMU/TCG with -icount, q35 behind an emulated Intel VT-d (legacy
-# mode) with one edu, and run the benchmark module bench/iommu_bench.c on
-# the edu.  Under icount guest time counts guest instructions (1 ns each),
-# so the figures repeat to the digit and do not depend on host load: the A
-# and B boots of a pair run side by side, one host thread each.
+# Benchmarks: boot x86_64 kernels (upstream's core and DMA layer, our core
+# with upstream's layer, ours with ours) under QEMU/TCG with -icount, q35
+# with one edu at 00:03.0 behind an emulated IOMMU, and run the benchmark
+# module bench/iommu_bench.c on the edu.  Under icount guest time counts
+# guest instructions (1 ns each), so the figures repeat to the digit and do
+# not depend on host load: several boots run side by side, one host thread
+# each.
 #
-# usage: run-bench.sh --src <linux tree> --out <dir> <kdir A> <kdir B>
+# usage: run-bench.sh --src <linux tree> --out <dir> <kdir>...
 #
-# A kernel is named by the last "-" part of its directory name
-# (build/bench-x86_64-upstream is "upstream").  Each round boots, for
-# each IOMMU mode (strict: iommu.strict=1, lazy: iommu.strict=0), the
-# single-thread cases with -smp 1 and the two-thread cases with -smp 2,
-# each kernel once: A B A B over two rounds.  Console logs go to
-# <dir>/<kernel>-<mode>-<1t|2t>-r<round>.console.  A boot that hangs, stalls
-# in RCU or does not print "BENCH done" is run once more (the failed log
-# is kept as .console-failed<attempt>); exits non-zero if a boot failed
-# twice.
+# A kernel is named by its directory name without the "bench-<arch>-"
+# prefix (build/bench-x86_64-ours-dma-upstream is "ours-dma-upstream").
+# The rows are the IOMMUs QEMU emulates for x86_64:
 #
-# Environment: BENCH_ROUNDS (default 2), BENCH_CASES (the module's cases,
-# comma-separated; empty for all; names ending in _2t run in the -smp 2
-# boot, the others in the -smp 1 boot), BENCH_ITERS (timed batches per
-# figure, the module's default if empty), BENCH_TIMEOUT (seconds per boot,
-# default 600), BENCH_PARALLEL (1, the default: the two kernels of a pair
-# boot side by side; 0: one after the other), QEMU.
+#   intel   VT-d, legacy mode (intel_iommu=on): every case
+#   amd     AMD-Vi (intremap=off): the DMA API cases, strict mode only, as
+#           the AMD driver forces strict invalidation when the IOMMU caches
+#           non-present entries (NpCache), which QEMU's does
+#   virtio  virtio-iommu-pci over ACPI VIOT: the DMA API cases
+#
+# The DMA API cases are the module's "map_*" and "coherent_*".  Each round
+# boots, for each row and each of its IOMMU modes (strict: iommu.strict=1,
+# lazy: iommu.strict=0), the single-thread cases with -smp 1 and the
+# two-thread cases with -smp 2, each kernel once, in the order the kernels
+# are given: A B C A B C ...  Console logs go to
+# <dir>/<kernel>-<row>-<mode>-<1t|2t>-r<round>.console.  A boot that hangs,
+# stalls in RCU or does not print "BENCH done" is run once more (the
+# failed log is kept as .console-failed<attempt>); exits non-zero if a boot
+# failed twice.
+#
+# Every boot is traced: the module brackets each case's timed batches with
+# two config writes to the edu (bench.mark=1), and QEMU writes those
+# (pci_cfg_write) and the row's IOTLB invalidations (VT-d's
+# vtd_inv_desc_iotlb_*, AMD-Vi's amdvi_*_inval, virtio-iommu's UNMAP
+# requests) to <console>.trace, from which bench-report.py counts the
+# invalidations per operation.  Tracing costs host time only: under icount
+# the guest runs the same instructions with and without it, so the timed
+# figures are the same as in an untraced boot (BENCH_TRACE=0).
+#
+# Environment: BENCH_ROUNDS (default 2), BENCH_ROWS (default "intel amd
+# virtio"), BENCH_CASES (the module's cases, comma-separated, a name ending
+# in '*' for every case it begins; empty for all; names ending in _2t run in
+# the -smp 2 boot, the others in the -smp 1 boot; rows other than intel
+# keep only the DMA API cases), BENCH_ITERS (timed batches per figure, the
+# module's default if empty), BENCH_TIMEOUT (seconds per boot, default 600),
+# BENCH_PARALLEL (boots at once, default 2; 0 or 1: one after the other),
+# BENCH_TRACE (1, the default: trace every boot; 0: no trace, no marks),
+# QEMU.
 set -euo pipefail
 
 T=$(cd "$(dirname "$0")" && pwd)
 ROUNDS=${BENCH_ROUNDS:-2}
+ROWS=${BENCH_ROWS:-intel amd virtio}
 CASES=${BENCH_CASES:-}
 ITERS=${BENCH_ITERS:-}
 TIMEOUT=${BENCH_TIMEOUT:-600}
-PARALLEL=${BENCH_PARALLEL:-1}
+PARALLEL=${BENCH_PARALLEL:-2}
+TRACE=${BENCH_TRACE:-1}
 QEMU=${QEMU:-qemu-system-x86_64}
 
+# The module's DMA API cases, the only ones the rows other than intel run.
+DMA_CASES='map_*,coherent_*'
+
 src='' out=''
-while [ $# -gt 2 ]; do
+while [ $# -gt 0 ]; do
 	case "$1" in
 	--src) src=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
-if [ -z "$src" ] || [ -z "$out" ] || [ $# -ne 2 ]; then
-	echo "usage: $0 --src <tree> --out <dir> <kdir A> <kdir B>" >&2
+if [ -z "$src" ] || [ -z "$out" ] || [ $# -lt 1 ]; then
+	echo "usage: $0 --src <tree> --out <dir> <kdir>..." >&2
 	exit 2
 fi
 src=$(realpath "$src")
-kdirs=("$(realpath "$1")" "$(realpath "$2")")
+kdirs=()
+for k in "$@"; do
+	kdirs+=("$(realpath "$k")")
+done
 mkdir -p "$out"
 out=$(realpath "$out")
 
-# The cases of each boot: the -smp 1 boot gets the single-thread cases,
-# the -smp 2 boot the two-thread ones (with an empty list the module picks
-# them by the number of CPUs).
-cases_1t='' cases_2t='' sets='1t 2t'
-if [ -n "$CASES" ]; then
-	for c in ${CASES//,/ }; do
-		case "$c" in
-		*_2t) cases_2t+=${cases_2t:+,}$c ;;
-		*) cases_1t+=${cases_1t:+,}$c ;;
+name_of() {
+	local base
+	base=$(basename "$1")
+	echo "${base#bench-*-}"
+}
+
+# ---- rows ----------------------------------------------------------------
+
+# $1 row: sets row_dev (QEMU's IOMMU device), row_append (kernel command
+# line), row_modes and row_events (the trace events that count as IOTLB
+# invalidations, a QEMU -trace pattern each).
+row_setup() {
+	case "$1" in
+	intel)
+		row_dev=intel-iommu,intremap=off
+		row_append=intel_iommu=on
+		row_modes='strict lazy'
+		row_events='vtd_inv_desc_iotlb_*' ;;
+	amd)
+		row_dev=amd-iommu,intremap=off
+		row_append=
+		row_modes=strict
+		row_events='amdvi_pages_inval amdvi_all_inval amdvi_iotlb_inval' ;;
+	virtio)
+		# virtio-iommu has no invalidation command: each UNMAP
+		# request removes a mapping and whatever the IOMMU cached of it.
+		row_dev=virtio-iommu-pci
+		row_append=
+		row_modes='strict lazy'
+		row_events='virtio_iommu_unmap' ;;
+	*)
+		echo "run-bench: unknown row $1 (intel, amd, virtio)" >&2
+		return 1 ;;
+	esac
+}
+
+# $1 row, $2 set (1t or 2t): the module's case list for the boot, "-" for
+# no boot.  An empty list runs every case the boot's CPUs fit, as does a
+# pattern every case it covers.
+cases_of() {
+	local row=$1 set=$2 c list='' names
+
+	if [ -z "$CASES" ]; then
+		if [ "$row" != intel ]; then
+			echo "$DMA_CASES"
+		fi
+		return
+	fi
+	# read, not word splitting, which would expand the patterns as globs
+	IFS=, read -ra names <<< "$CASES"
+	for c in "${names[@]}"; do
+		case "$row:$c" in
+		intel:*|*:map_*|*:coherent_*) ;;
+		*) continue ;;
 		esac
+		case "$c" in
+		*'*') ;;
+		*_2t) [ "$set" = 2t ] || continue ;;
+		*) [ "$set" = 1t ] || continue ;;
+		esac
+		list+=${list:+,}$c
 	done
-	sets="${cases_1t:+1t} ${cases_2t:+2t}"
-fi
+	echo "${list:--}"
+}
+
+for row in $ROWS; do
+	row_setup "$row" || exit 2
+done
 
 # ---- build: the module against each kernel, one initramfs each ----------
 
-name_of() { echo "${1##*-}"; }
-
-rm -f "$out"/*.console "$out"/*.console-failed* "$out"/*.qemu
+rm -f "$out"/*.console "$out"/*.console-failed* "$out"/*.qemu "$out"/*.trace
 for kdir in "${kdirs[@]}"; do
 	name=$(name_of "$kdir")
 	work=$out/work/$name
@@ -103,6 +187,12 @@ for kdir in "${kdirs[@]}"; do
 	"$work/gen_init_cpio" -t 1735689600 "$work/initramfs.list" > "$work/initramfs.cpio"
 done
 
+# The trace events of each row: the module's marks and the invalidations.
+for row in $ROWS; do
+	row_setup "$row"
+	printf '%s\n' pci_cfg_write "${row_events// /$'\n'}" > "$out/work/trace-$row"
+done
+
 # ---- boot ----------------------------------------------------------------
 
 # Why a console shows no complete run, empty if it does.
@@ -119,19 +209,24 @@ problem() {
 	fi
 }
 
-# $1 kdir, $2 mode, $3 set (1t or 2t), $4 round: boot, and once more if the
-# boot did not complete.
+# $1 kdir, $2 row, $3 mode, $4 set (1t or 2t), $5 round, $6 cases: boot,
+# and once more if the boot did not complete.
 boot() {
-	local name work log mode=$2 set=$3 smp=1 cases=$cases_1t strict=1
-	local attempt rc why start
+	local name work log row=$2 mode=$3 set=$4 cases=$6 smp=1 strict=1
+	local attempt rc why start trace=()
 	name=$(name_of "$1")
 	work=$out/work/$name
-	log=$out/$name-$mode-$set-r$4.console
+	log=$out/$name-$row-$mode-$set-r$5.console
+	row_setup "$row"
 	[ "$mode" = lazy ] && strict=0
-	[ "$set" = 2t ] && smp=2 cases=$cases_2t
-	local append="console=ttyS0 intel_iommu=on iommu.strict=$strict"
+	[ "$set" = 2t ] && smp=2
+	local append="console=ttyS0${row_append:+ $row_append} iommu.strict=$strict"
 	append+=" kunit.enable=0 panic=-1${cases:+ bench.cases=$cases}"
 	append+="${ITERS:+ bench.iters=$ITERS}"
+	if [ "$TRACE" = 1 ]; then
+		append+=" bench.mark=1"
+		trace=(-trace "events=$out/work/trace-$row,file=$log.trace")
+	fi
 	for attempt in 1 2; do
 		start=$(date +%s)
 		rc=0
@@ -147,34 +242,57 @@ boot() {
 			-nodefaults -no-reboot \
 			-display none -kernel "$work/bzImage" \
 			-initrd "$work/initramfs.cpio" -append "$append" \
-			-device intel-iommu,intremap=off \
+			-device "$row_dev" \
 			-device edu,dma_mask=0xffffffffff,bus=pcie.0,addr=0x3 \
+			"${trace[@]}" \
 			-serial file:"$log" < /dev/null > "$log.qemu" 2>&1 || rc=$?
 		why=$(problem "$log" "$rc")
-		echo "run-bench: $name $mode $set round $4: ${why:-ok}" \
+		echo "run-bench: $name $row $mode $set round $5: ${why:-ok}" \
 			"($(( $(date +%s) - start ))s)"
 		[ -z "$why" ] && { rm -f "$log.qemu"; return 0; }
 		mv "$log" "$log-failed$attempt"
+		[ -f "$log.trace" ] && mv "$log.trace" "$log-failed$attempt.trace"
 	done
 	return 1
 }
 
-failed=0
+# At most PARALLEL boots at once, started in order.
+failed=0 running=0
+reap() {
+	wait -n || failed=1
+	running=$((running - 1))
+}
+
+launch() {
+	if [ "$PARALLEL" -le 1 ]; then
+		boot "$@" || failed=1
+		return
+	fi
+	boot "$@" &
+	running=$((running + 1))
+	if [ "$running" -ge "$PARALLEL" ]; then
+		reap
+	fi
+}
+
 start=$(date +%s)
 for round in $(seq 1 "$ROUNDS"); do
-	for mode in strict lazy; do
-		for set in $sets; do
-			if [ "$PARALLEL" = 1 ]; then
-				boot "${kdirs[0]}" "$mode" "$set" "$round" & a=$!
-				boot "${kdirs[1]}" "$mode" "$set" "$round" & b=$!
-				wait $a || failed=1
-				wait $b || failed=1
-			else
-				boot "${kdirs[0]}" "$mode" "$set" "$round" || failed=1
-				boot "${kdirs[1]}" "$mode" "$set" "$round" || failed=1
-			fi
+	for row in $ROWS; do
+		row_setup "$row"
+		for mode in $row_modes; do
+			for set in 1t 2t; do
+				cases=$(cases_of "$row" "$set")
+				[ "$cases" = - ] && continue
+				for kdir in "${kdirs[@]}"; do
+					launch "$kdir" "$row" "$mode" "$set" \
+						"$round" "$cases"
+				done
+			done
 		done
 	done
+done
+while [ "$running" -gt 0 ]; do
+	reap
 done
 echo "run-bench: $ROUNDS round(s) in $(( $(date +%s) - start ))s, logs in $out"
 if [ "$failed" = 1 ]; then

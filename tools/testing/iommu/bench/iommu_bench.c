@@ -5,7 +5,8 @@
  *
  * The driver has no ID table: it binds only to a device whose
  * driver_override names it.  Probe runs the cases the "cases" parameter
- * names (comma-separated; empty for every case the machine fits: the
+ * names (comma-separated; a name ending in '*' stands for every case it
+ * begins and the machine fits; empty for every case the machine fits: the
  * single-thread cases on one CPU, the two-thread ones on two or more) and
  * prints one console line per figure, a figure being one kind of timed
  * operation:
@@ -13,7 +14,19 @@
  *   BENCH <figure> median_ns=<n> p99_ns=<n> ops=<n>
  *   BENCH <figure> error=<negative errno>
  *
- * and "BENCH done" at the end.  Operations are timed in batches with
+ * and "BENCH done" at the end.
+ *
+ * With "mark" set, the timed batches of each case are bracketed by two
+ * writes to a read-only dword of the edu's configuration space, which QEMU
+ * ignores but traces (pci_cfg_write): the host can then tell which of the
+ * emulated IOMMU's traced invalidations each case caused.  The values are
+ * BENCH_MARK_BEGIN or BENCH_MARK_END ORed with the case's mark number,
+ * announced first on the console as
+ *
+ *   BENCH mark <n> <case>
+ *
+ * Setup and teardown (the cold cases' 2048 mappings, say) stay outside the
+ * marks.  Operations are timed in batches with
  * ktime_get_ns(); a sample is a batch's time divided by its size, and each
  * figure is the median and 99th percentile of "iters" samples (per thread).
  * The edu moves no data: nothing is DMAed, only mapped.
@@ -26,6 +39,9 @@
  *   map_sg_{16,128}              dma_map_sg() + dma_unmap_sg(), 1-page segments
  *   coherent_{4k,2m}             dma_alloc_coherent() + dma_free_coherent()
  *   iommu_map_{4k,2m}            iommu_map() + iommu_unmap(), own paging domain
+ *   iova_{1,16,33,256}           alloc_iova_fast() + free_iova_fast() of n
+ *                                4 KiB granules below 4 GiB, on an IOVA
+ *                                domain of our own: the allocator alone
  *   attach_detach                iommu_attach_device() + iommu_detach_device()
  *   claim_attach_release         as VFIO: claim the group, attach, detach,
  *                                release
@@ -38,6 +54,7 @@
 #include <linux/completion.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
+#include <linux/iova.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -54,6 +71,13 @@
 #define BENCH_THREADS		2
 #define EDU_VENDOR		0x1234
 #define EDU_DEVICE		0x11e8
+/*
+ * The last dword of the edu's configuration space: no capability lives
+ * there, so it is read-only and a write changes nothing, but QEMU traces it.
+ */
+#define BENCH_MARK_REG		0xfc
+#define BENCH_MARK_BEGIN	0xbe000000
+#define BENCH_MARK_END		0xee000000
 
 static char *cases = "";
 module_param(cases, charp, 0444);
@@ -62,6 +86,10 @@ MODULE_PARM_DESC(cases, "comma-separated cases to run, empty for all");
 static unsigned int iters = 200;
 module_param(iters, uint, 0444);
 MODULE_PARM_DESC(iters, "timed batches per figure and thread");
+
+static bool mark;
+module_param(mark, bool, 0444);
+MODULE_PARM_DESC(mark, "bracket each case's batches by traced config writes");
 
 struct bench {
 	struct device *dev;
@@ -78,6 +106,8 @@ struct bench_run {
 	void *cpu[BENCH_BATCH];
 	struct sg_table *sgt;			/* BENCH_BATCH tables */
 	dma_addr_t *cold;			/* BENCH_COLD_MAPS mappings */
+	struct iova_domain *iovad;
+	unsigned long pfn[BENCH_BATCH];
 	struct iommu_domain *domain;
 	struct iommu_group *group;
 	struct completion *go;
@@ -87,7 +117,9 @@ struct bench_run {
 
 /*
  * A case: setup, then iters batches of @batch operations, then teardown.
- * A batch returns the time of its operations of each figure in @ns.
+ * A batch returns the time of its operations of each figure in @ns.  Setup
+ * and teardown run in the prober's thread, also for a case of several
+ * threads (one bench_run each).
  */
 struct bench_case {
 	const char *name;
@@ -319,6 +351,66 @@ static int batch_iommu_map(struct bench_run *r, u64 ns[2])
 	return ret;
 }
 
+/*
+ * An IOVA domain of our own, set up as the DMA layer sets up a device's:
+ * 4 KiB granules from PFN 1, per-CPU caches.  Nothing maps these IOVAs.
+ */
+static int setup_iova(struct bench_run *r)
+{
+	int ret;
+
+	r->iovad = kzalloc(sizeof(*r->iovad), GFP_KERNEL);
+	if (!r->iovad)
+		return -ENOMEM;
+	ret = iova_cache_get();
+	if (ret)
+		goto free;
+	init_iova_domain(r->iovad, SZ_4K, 1);
+	ret = iova_domain_init_rcaches(r->iovad);
+	if (!ret)
+		return 0;
+	put_iova_domain(r->iovad);
+	iova_cache_put();
+free:
+	kfree(r->iovad);
+	return ret;
+}
+
+static void teardown_iova(struct bench_run *r)
+{
+	put_iova_domain(r->iovad);
+	iova_cache_put();
+	kfree(r->iovad);
+}
+
+/*
+ * alloc_iova_fast() + free_iova_fast() of arg granules below 4 GiB, the
+ * allocator's part of a dma_map_page() of arg pages for a 32-bit-first PCI
+ * device.
+ */
+static int batch_iova(struct bench_run *r, u64 ns[2])
+{
+	unsigned long limit = DMA_BIT_MASK(32) >> PAGE_SHIFT;
+	unsigned long size = r->c->arg;
+	u64 t0, t1, t2;
+	int i, n;
+
+	t0 = ktime_get_ns();
+	for (n = 0; n < BENCH_BATCH; n++) {
+		r->pfn[n] = alloc_iova_fast(r->iovad, size, limit, true);
+		if (!r->pfn[n])
+			break;
+	}
+	t1 = ktime_get_ns();
+	for (i = 0; i < n; i++)
+		free_iova_fast(r->iovad, r->pfn[i], size);
+	t2 = ktime_get_ns();
+
+	ns[0] = t1 - t0;
+	ns[1] = t2 - t1;
+	return n == BENCH_BATCH ? 0 : -ENOMEM;
+}
+
 /* iommu_attach_device() + iommu_detach_device() */
 static int batch_attach(struct bench_run *r, u64 ns[2])
 {
@@ -387,6 +479,9 @@ static int batch_claim(struct bench_run *r, u64 ns[2])
 #define MAP_SG(n) { .name = "map_sg_" #n, .fig = { "map", "unmap" },	\
 	.setup = setup_sg, .batch = batch_map_sg,			\
 	.teardown = teardown_sg, .arg = n }
+#define IOVA(n) { .name = "iova_" #n, .fig = { "alloc", "free" },	\
+	.setup = setup_iova, .batch = batch_iova,			\
+	.teardown = teardown_iova, .arg = n }
 
 static const struct bench_case bench_cases[] = {
 	MAP_PAGE(1, 1, ""),
@@ -412,6 +507,10 @@ static const struct bench_case bench_cases[] = {
 	{ .name = "iommu_map_2m", .fig = { "map", "unmap" },
 	  .setup = setup_attached, .batch = batch_iommu_map,
 	  .teardown = teardown_attached, .arg = SZ_2M },
+	IOVA(1),
+	IOVA(16),
+	IOVA(33),
+	IOVA(256),
 	{ .name = "attach_detach", .setup = setup_domain,
 	  .batch = batch_attach, .teardown = teardown_domain },
 	{ .name = "claim_attach_release", .setup = setup_group,
@@ -426,11 +525,6 @@ static int bench_loop(struct bench_run *r)
 	unsigned int i;
 	int ret = 0;
 
-	if (r->c->setup) {
-		ret = r->c->setup(r);
-		if (ret)
-			return ret;
-	}
 	for (i = 0; i < iters; i++) {
 		ret = r->c->batch(r, ns);
 		if (ret)
@@ -439,8 +533,6 @@ static int bench_loop(struct bench_run *r)
 		r->samples[1][i] = div_u64(ns[1], batch);
 		cond_resched();
 	}
-	if (r->c->teardown)
-		r->c->teardown(r);
 	return ret;
 }
 
@@ -509,6 +601,55 @@ static void bench_report(const struct bench_case *c, int f, u64 *s,
 		s[n / 2], s[min(n - 1, n * 99 / 100)], n * case_batch(c));
 }
 
+static void bench_teardown(struct bench_run *runs, unsigned int n)
+{
+	while (n--)
+		if (runs[n].c->teardown)
+			runs[n].c->teardown(&runs[n]);
+}
+
+static int bench_setup(struct bench_run *runs, unsigned int threads)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < threads; i++) {
+		ret = runs[i].c->setup ? runs[i].c->setup(&runs[i]) : 0;
+		if (ret) {
+			bench_teardown(runs, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* See the top of this file: the host counts invalidations between these. */
+static void bench_mark(struct bench *b, u32 what, unsigned int nr)
+{
+	if (mark)
+		pci_write_config_dword(to_pci_dev(b->dev), BENCH_MARK_REG,
+				       what | nr);
+}
+
+/* The timed part of a case, with its marks; setup and teardown around it. */
+static int bench_timed(struct bench *b, struct bench_run *runs,
+		       unsigned int threads)
+{
+	unsigned int nr = runs->c - bench_cases;
+	int ret;
+
+	ret = bench_setup(runs, threads);
+	if (ret)
+		return ret;
+	if (mark)
+		pr_info("BENCH mark %u %s\n", nr, runs->c->name);
+	bench_mark(b, BENCH_MARK_BEGIN, nr);
+	ret = threads > 1 ? bench_threads(runs, threads) : bench_loop(runs);
+	bench_mark(b, BENCH_MARK_END, nr);
+	bench_teardown(runs, threads);
+	return ret;
+}
+
 static void bench_run_case(struct bench *b, const struct bench_case *c)
 {
 	unsigned int threads = case_threads(c), n = iters * threads;
@@ -527,7 +668,7 @@ static void bench_run_case(struct bench *b, const struct bench_case *c)
 		runs[i].samples[0] = samples[0] + i * iters;
 		runs[i].samples[1] = samples[1] + i * iters;
 	}
-	err = threads > 1 ? bench_threads(runs, threads) : bench_loop(runs);
+	err = bench_timed(b, runs, threads);
 out:
 	for (f = 0; f < 2; f++)
 		if (!f || c->fig[1])
@@ -540,6 +681,32 @@ out:
 static bool bench_fits(const struct bench_case *c)
 {
 	return (case_threads(c) > 1) == (num_online_cpus() > 1);
+}
+
+/*
+ * The cases of one entry of the "cases" list: the case it names, or every
+ * case that fits the machine and begins with what precedes a final '*'.
+ * A pattern lets run-bench.sh give every IOMMU row's boots one list (the
+ * DMA API cases are "map_*,coherent_*") and the module pick the cases for
+ * the number of CPUs, as it does for an empty list.  Returns how many ran.
+ */
+static int bench_run_entry(struct bench *b, const char *p, size_t len)
+{
+	bool prefix = len && p[len - 1] == '*';
+	const struct bench_case *c;
+	int i, ran = 0;
+
+	if (prefix)
+		len--;
+	for (i = 0; i < ARRAY_SIZE(bench_cases); i++) {
+		c = &bench_cases[i];
+		if (prefix ? !strncmp(p, c->name, len) && bench_fits(c) :
+			     strlen(c->name) == len && !strncmp(p, c->name, len)) {
+			bench_run_case(b, c);
+			ran++;
+		}
+	}
+	return ran;
 }
 
 /* The cases the "cases" list names, in its order. */
@@ -558,13 +725,8 @@ static void bench_run_all(struct bench *b)
 	for (p = cases; *p; p = *end ? end + 1 : end) {
 		end = strchrnul(p, ',');
 		len = end - p;
-		for (i = 0; i < ARRAY_SIZE(bench_cases); i++)
-			if (strlen(bench_cases[i].name) == len &&
-			    !strncmp(p, bench_cases[i].name, len))
-				break;
-		if (i < ARRAY_SIZE(bench_cases))
-			bench_run_case(b, &bench_cases[i]);
-		else if (len)
+		/* A pattern no case of this machine fits is no error. */
+		if (!bench_run_entry(b, p, len) && len && p[len - 1] != '*')
 			pr_info("BENCH %.*s error=%d\n", (int)len, p, -EINVAL);
 	}
 }
