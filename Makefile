@@ -31,6 +31,9 @@
 #                 invalidations per operation from QEMU's trace; results in
 #                 build/bench/results.md and results.png.  BENCH_ROWS,
 #                 BENCH_CASES, BENCH_ROUNDS narrow it (see run-bench.sh)
+#   make bench-io real NVMe I/O through the IOMMU on the same kernels, with
+#                 iommu=pt and no IOMMU as the limits (not part of check);
+#                 results in build/bench/io.md
 #
 # CORE=ours (default) or CORE=upstream selects the IOMMU core the kernel is
 # built with, DMA=ours or upstream the DMA-IOMMU layer (by default the
@@ -89,7 +92,7 @@ DEBS := linux-source-6.12 qemu-system-x86 qemu-system-arm busybox-static \
 	python3 rsync xz-utils sparse coccinelle ccache
 
 .PHONY: all deps tree kernel kunit e2e check check-arch mixed arm32 gates series run shell summary clean \
-	bench bench-kernels
+	bench bench-kernels bench-io
 
 all: check
 
@@ -261,6 +264,17 @@ bench: bench-kernels
 	@rc=0; $(T)/run-bench.sh --src $(SRC) --out $(BENCH) \
 		$(foreach k,$(BENCH_NAMES),$(call BENCH_KDIR,$(k))) || rc=1; \
 	python3 $(T)/bench-report.py $(BENCH) || rc=1; exit $$rc
+
+# Real I/O through the IOMMU (not part of check): run-bench-io.sh boots
+# the three benchmark kernels with a QEMU NVMe disk, strict and lazy, and
+# ours with iommu=pt and with no IOMMU as the limits, and runs
+# bench/iobench.c in the guest; bench-io-report.py writes build/bench/io.md, the consoles go
+# to build/bench/io/.  The BENCHIO_* knobs of run-bench-io.sh are passed
+# on in the environment.
+bench-io: bench-kernels
+	@rc=0; $(T)/run-bench-io.sh --src $(SRC) --out $(BENCH)/io \
+		$(foreach k,$(BENCH_NAMES),$(call BENCH_KDIR,$(k))) || rc=1; \
+	python3 $(T)/bench-io-report.py $(BENCH)/io $(BENCH)/io.md || rc=1; exit $$rc
 
 clean:
 	rm -rf $(BUILD)/x86_64-* $(BUILD)/arm64-* $(BUILD)/arm32-* $(BUILD)/bench-* \
