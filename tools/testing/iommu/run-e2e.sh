@@ -237,14 +237,22 @@ else
 	build_guest "$lister" gcc "$uapi"
 fi
 
-rm -rf "$work/module"
-mkdir -p "$work/module"
-cp "$T/module/Makefile" "$T/module/iommu_e2e.c" "$work/module/"
-make -C "$src" O="$module_kdir" M="$work/module" \
-	${cross:+ARCH=$arch CROSS_COMPILE=$cross} modules \
-	> "$work/module.log" 2>&1 ||
-	{ log_tail "module build failed" "$work/module.log"
-	  fail_setup "module build failed"; }
+# The test module, and make bench's module for the bench-smoke test
+# (bench/iommu_bench.c: it must keep building against this kernel).
+build_module() {
+	local dir=$work/$1 name=$2
+
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$T/$1/Makefile" "$T/$1/$name.c" "$dir/"
+	make -C "$src" O="$module_kdir" M="$dir" \
+		${cross:+ARCH=$arch CROSS_COMPILE=$cross} modules \
+		> "$dir.log" 2>&1 ||
+		{ log_tail "$name module build failed" "$dir.log"
+		  fail_setup "$name module build failed"; }
+}
+build_module module iommu_e2e
+build_module bench iommu_bench
 
 # busybox for the guest: the host's on x86_64, Debian's static build for
 # the guest's architecture otherwise (fetched once into build/).
@@ -277,6 +285,7 @@ file /bin/busybox $busybox 0755 0 0
 slink /bin/sh busybox 0777 0 0
 file /bin/iommu-e2e $work/iommu-e2e 0755 0 0
 file /lib/modules/iommu_e2e.ko $work/module/iommu_e2e.ko 0644 0 0
+file /lib/modules/iommu_bench.ko $work/bench/iommu_bench.ko 0644 0 0
 EOF
 "$work/gen_init_cpio" "$work/initramfs.list" > "$work/initramfs.cpio" \
 	2> "$work/cpio.log" ||

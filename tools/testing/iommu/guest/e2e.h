@@ -188,6 +188,8 @@ extern const char *e2e_flush;
 void test_disk_nvme(const struct topo *t);
 void test_disk_virtio_blk(const struct topo *t);
 void test_dma_mode(const struct topo *t);
+/* bench.c */
+void test_bench_smoke(const struct topo *t);
 
 /* tests.c */
 /* Result lines one test may print */

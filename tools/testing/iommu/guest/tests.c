@@ -671,6 +671,9 @@ const struct test tests[] = {
 	  .fn = test_module_shared },
 	{ .name = "group-explained", .results = { "group-explained" },
 	  .fn = test_group_explained },
+	/* bench.c: make bench's module still builds, loads and runs */
+	{ .name = "bench-smoke", .results = { "bench-smoke" },
+	  .fn = test_bench_smoke },
 	/* disk.c: block I/O through the DMA-IOMMU layer */
 	{ .name = "disk-nvme", .results = { "disk-nvme" },
 	  .fn = test_disk_nvme, .no_edu = true },
