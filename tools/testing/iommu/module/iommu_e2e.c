@@ -32,6 +32,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/iommu.h>
@@ -58,6 +59,14 @@
  * end of the edu buffer, and aborts: stay clear of it.
  */
 #define EDU_XFER		4032
+/*
+ * How long a faulting DMA's report gets before its domain is freed: VT-d's
+ * (dmar_fault_dump_ptes() with CONFIG_DMAR_DEBUG) walks the faulting
+ * device's page table from its interrupt without a lock, and reads freed
+ * memory if the domain is freed meanwhile, which a loaded host's late
+ * interrupt made happen once.  A race in the driver, not in the core.
+ */
+#define E2E_FAULT_SETTLE_MS	500
 #define EDU_DMA_TIMEOUT_US	(5 * USEC_PER_SEC)
 
 /* An IOVA above 4 GiB, inside the aperture of every IOMMU QEMU emulates. */
@@ -537,6 +546,7 @@ static void e2e_check_paging_domain(struct e2e_dev *e)
 		goto detach;
 	}
 
+	msleep(E2E_FAULT_SETTLE_MS);
 	iommu_detach_device(domain, dev);
 	if (iommu_get_domain_for_dev(dev) != def)
 		e2e_report(e, false, "paging-domain",
