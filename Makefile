@@ -19,7 +19,10 @@
 #   make gates    checkpatch --strict, kernel-doc and sparse on our sources
 #   make series   our work as a format-patch series against the base tree,
 #                 with a cover letter, signed off by the sender (git config
-#                 user.name and user.email, or SERIES_IDENT="Name <email>")
+#                 user.name and user.email, or SERIES_IDENT="Name <email>"),
+#                 split as tools/testing/iommu/series-split says; builds
+#                 every patch in order and runs KUnit where each part is
+#                 complete (not part of check; SERIES_BUILD=0 skips that)
 #   make series-check  its cheap part, which check runs: the series applies
 #                 and reproduces the tested tree, checkpatch is clean on
 #                 every patch
@@ -213,10 +216,17 @@ summary:
 # Our work as a git format-patch series against the base tree, in
 # build/series/patches, with a cover letter and the base recorded; checked
 # to apply with git am, to reproduce the tree make check tests and to be
-# clean under checkpatch --strict patch by patch.  Authored and signed off
-# by the sender: git config user.name and user.email, or SERIES_IDENT.
+# clean under checkpatch --strict patch by patch; then every patch is
+# built in order, incrementally in build/series/x86_64 (the x86_64 test
+# config, W=1 on our C files), and the KUnit suite runs at the patch that
+# completes each part.  Result lines in build/series/series.results.
+# Authored and signed off by the sender: git config user.name and
+# user.email, or SERIES_IDENT.  SERIES_BUILD=0: no builds.
+SERIES_BUILD ?= 1
 series: tree
-	@$(T)/make-series.sh $(TOP) $(SRC) $(BUILD)/series/patches
+	@JOBS=$(JOBS) $(T)/make-series.sh \
+		$(if $(filter 0,$(SERIES_BUILD)),,--build $(BUILD)/series/x86_64) \
+		$(TOP) $(SRC) $(BUILD)/series/patches
 
 # The cheap part of series, for check: no cover letter nor get_maintainer,
 # a clearly fake sender (CI has no git identity), the patches in
