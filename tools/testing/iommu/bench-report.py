@@ -54,9 +54,11 @@ GROUPS = (
     ('core iommu_map', r'iommu_map_'),
     ('IOVA allocator', r'iova_\d+\.'),
     ('attach', r'(attach_detach|claim_attach_release)$'),
+    ('core iommu_map on a no-op mock IOMMU', r'mock_map_'),
+    ('probe and release of 32 devices behind the mock', r'probe_32'),
 )
-# Cases that touch no IOMMU, left out of the invalidation tables.
-NO_IOMMU = re.compile(r'iova_')
+# Cases that touch no emulated IOMMU, left out of the invalidation tables.
+NO_IOMMU = re.compile(r'(iova_|mock_map_|probe_32)')
 LOG = re.compile(r'^(.+)-(intel|amd|virtio)-(strict|lazy)-(1t|2t)-r(\d+)'
                  r'\.console$')
 LINE = re.compile(r'BENCH (\S+) (?:median_ns=(\d+) p99_ns=(\d+) ops=(\d+)'

@@ -45,6 +45,13 @@
  *   attach_detach                iommu_attach_device() + iommu_detach_device()
  *   claim_attach_release         as VFIO: claim the group, attach, detach,
  *                                release
+ *   mock_map_{4k,2m}             iommu_map() + iommu_unmap() on a paging
+ *                                domain of a mock IOMMU whose map and unmap
+ *                                do nothing: the core's own share
+ *   probe_32, probe_32_shared    adding 32 platform devices behind the mock
+ *                                IOMMU (probe, group, default domain, DMA
+ *                                set-up) and removing them, per 32: in 32
+ *                                groups of one, or all in one group
  *
  * The VFIO-style case claims the group's DMA ownership, which both cores
  * refuse (-EPERM) while a kernel DMA API driver is bound.  So the driver
@@ -58,6 +65,7 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/platform_device.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -110,6 +118,7 @@ struct bench_run {
 	unsigned long pfn[BENCH_BATCH];
 	struct iommu_domain *domain;
 	struct iommu_group *group;
+	struct bench_mock *mock;
 	struct completion *go;
 	struct completion done;
 	int err;
@@ -470,6 +479,282 @@ static int batch_claim(struct bench_run *r, u64 ns[2])
 	return 0;
 }
 
+/*
+ * A mock IOMMU of our own: its paging domains map and unmap nothing, so
+ * iommu_map() and iommu_unmap() on them cost only the core's own path, and
+ * adding a device behind it costs the core's probe, group and default
+ * domain set-up (and the DMA layer's for that domain) with next to nothing
+ * of a driver's.  Its devices are platform devices whose fwspec names the
+ * mock's firmware node, so that no other IOMMU driver is asked about them,
+ * on either core.
+ *
+ * The core wants a fwspec set up under iommu_probe_device_lock, which is
+ * not exported to modules.  The mock sets it up before the device is
+ * added, when nothing else can see the device and so nothing can probe it
+ * meanwhile; lockdep would still report the unheld lock, so on a lockdep
+ * kernel the mock cases fail with -EOPNOTSUPP instead (the e2e smoke test
+ * does not run them; make bench's kernels have no lockdep).
+ */
+#define BENCH_MOCK_DEVS		32
+#define BENCH_MOCK_PGSIZES	(SZ_4K | SZ_2M)
+
+struct bench_mock {
+	struct iommu_device iommu;
+	struct fwnode_handle fwnode;
+	struct iommu_group *shared;	/* every device's group, or NULL */
+	struct platform_device *pdev[BENCH_MOCK_DEVS];
+};
+
+static struct bench_mock *bench_mock_of(struct device *dev)
+{
+	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(dev);
+
+	return container_of(fwspec->iommu_fwnode, struct bench_mock, fwnode);
+}
+
+static struct iommu_device *bench_mock_probe_device(struct device *dev)
+{
+	return &bench_mock_of(dev)->iommu;
+}
+
+static struct iommu_group *bench_mock_device_group(struct device *dev)
+{
+	struct bench_mock *mock = bench_mock_of(dev);
+
+	if (mock->shared)
+		return iommu_group_ref_get(mock->shared);
+	return generic_device_group(dev);
+}
+
+static bool bench_mock_capable(struct device *dev, enum iommu_cap cap)
+{
+	return false;
+}
+
+static int bench_mock_attach_dev(struct iommu_domain *domain,
+				 struct device *dev)
+{
+	return 0;
+}
+
+static int bench_mock_map_pages(struct iommu_domain *domain,
+				unsigned long iova, phys_addr_t paddr,
+				size_t pgsize, size_t pgcount, int prot,
+				gfp_t gfp, size_t *mapped)
+{
+	*mapped = pgsize * pgcount;
+	return 0;
+}
+
+static size_t bench_mock_unmap_pages(struct iommu_domain *domain,
+				     unsigned long iova, size_t pgsize,
+				     size_t pgcount,
+				     struct iommu_iotlb_gather *gather)
+{
+	return pgsize * pgcount;
+}
+
+static void bench_mock_domain_free(struct iommu_domain *domain)
+{
+	kfree(domain);
+}
+
+static struct iommu_domain *bench_mock_domain_alloc_paging(struct device *dev)
+{
+	struct iommu_domain *domain = kzalloc(sizeof(*domain), GFP_KERNEL);
+
+	if (!domain)
+		return ERR_PTR(-ENOMEM);
+	domain->pgsize_bitmap = BENCH_MOCK_PGSIZES;
+	domain->geometry.aperture_end = DMA_BIT_MASK(48);
+	domain->geometry.force_aperture = true;
+	return domain;
+}
+
+static const struct iommu_ops bench_mock_ops = {
+	.owner			= THIS_MODULE,
+	.capable		= bench_mock_capable,
+	.probe_device		= bench_mock_probe_device,
+	.device_group		= bench_mock_device_group,
+	.domain_alloc_paging	= bench_mock_domain_alloc_paging,
+	.pgsize_bitmap		= BENCH_MOCK_PGSIZES,
+	.default_domain_ops = &(const struct iommu_domain_ops) {
+		.attach_dev	= bench_mock_attach_dev,
+		.map_pages	= bench_mock_map_pages,
+		.unmap_pages	= bench_mock_unmap_pages,
+		.free		= bench_mock_domain_free,
+	},
+};
+
+/* A registered mock IOMMU, its devices in one group if @shared. */
+static int setup_mock(struct bench_run *r, bool shared)
+{
+	struct bench_mock *mock;
+	int ret;
+
+	if (IS_ENABLED(CONFIG_LOCKDEP))
+		return -EOPNOTSUPP;
+	mock = kzalloc(sizeof(*mock), GFP_KERNEL);
+	if (!mock)
+		return -ENOMEM;
+	fwnode_init(&mock->fwnode, NULL);
+	mock->iommu.fwnode = &mock->fwnode;
+	if (shared) {
+		mock->shared = iommu_group_alloc();
+		if (IS_ERR(mock->shared)) {
+			ret = PTR_ERR(mock->shared);
+			goto free;
+		}
+	}
+	ret = iommu_device_sysfs_add(&mock->iommu, NULL, NULL, "bench-iommu");
+	if (ret)
+		goto put_group;
+	ret = iommu_device_register(&mock->iommu, &bench_mock_ops, NULL);
+	if (ret)
+		goto sysfs_remove;
+	r->mock = mock;
+	return 0;
+
+sysfs_remove:
+	iommu_device_sysfs_remove(&mock->iommu);
+put_group:
+	if (mock->shared)
+		iommu_group_put(mock->shared);
+free:
+	kfree(mock);
+	return ret;
+}
+
+/* Every device of the mock is gone by now (bench_mock_del_devs()). */
+static void teardown_mock(struct bench_run *r)
+{
+	struct bench_mock *mock = r->mock;
+
+	iommu_device_unregister(&mock->iommu);
+	iommu_device_sysfs_remove(&mock->iommu);
+	if (mock->shared)
+		iommu_group_put(mock->shared);
+	kfree(mock);
+}
+
+/* Up to @n new devices behind the mock, not yet added; how many. */
+static int bench_mock_alloc_devs(struct bench_mock *mock, int n)
+{
+	struct platform_device *pdev;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		pdev = platform_device_alloc("iommu-bench-mock", i);
+		if (!pdev)
+			break;
+		if (iommu_fwspec_init(&pdev->dev, &mock->fwnode)) {
+			platform_device_put(pdev);
+			break;
+		}
+		mock->pdev[i] = pdev;
+	}
+	return i;
+}
+
+/*
+ * Delete the @n devices added, then drop the @total allocated.  The core
+ * frees a device's IOMMU data when the device is deleted; a device that a
+ * failure kept from being added gives back its fwspec here, and only the
+ * small dev->iommu stays behind, which no exported call frees.
+ */
+static void bench_mock_del_devs(struct bench_mock *mock, int n, int total)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--)
+		platform_device_del(mock->pdev[i]);
+	for (i = 0; i < total; i++) {
+		if (i >= n)
+			iommu_fwspec_free(&mock->pdev[i]->dev);
+		platform_device_put(mock->pdev[i]);
+	}
+}
+
+static int setup_mock_single(struct bench_run *r)
+{
+	return setup_mock(r, false);
+}
+
+static int setup_mock_shared(struct bench_run *r)
+{
+	return setup_mock(r, true);
+}
+
+/*
+ * Add BENCH_MOCK_DEVS devices behind the mock, then delete them: the
+ * devices' allocation and fwspec stay outside the times, device_add() and
+ * device_del() inside, with the core's probe and release in them.
+ */
+static int batch_probe(struct bench_run *r, u64 ns[2])
+{
+	struct bench_mock *mock = r->mock;
+	int total, n, ret = 0;
+	u64 t0, t1, t2;
+
+	total = bench_mock_alloc_devs(mock, BENCH_MOCK_DEVS);
+	t0 = ktime_get_ns();
+	for (n = 0; n < total; n++) {
+		ret = platform_device_add(mock->pdev[n]);
+		if (ret)
+			break;
+		if (!mock->pdev[n]->dev.iommu_group) {
+			platform_device_del(mock->pdev[n]);
+			ret = -ENODEV;
+			break;
+		}
+	}
+	t1 = ktime_get_ns();
+	bench_mock_del_devs(mock, n, total);
+	t2 = ktime_get_ns();
+
+	ns[0] = t1 - t0;
+	ns[1] = t2 - t1;
+	if (!ret && total < BENCH_MOCK_DEVS)
+		ret = -ENOMEM;
+	return ret;
+}
+
+/* One device behind the mock and a paging domain of the mock's for it. */
+static int setup_mock_domain(struct bench_run *r)
+{
+	struct bench_mock *mock;
+	int ret;
+
+	ret = setup_mock(r, false);
+	if (ret)
+		return ret;
+	mock = r->mock;
+	ret = -ENOMEM;
+	if (bench_mock_alloc_devs(mock, 1) != 1)
+		goto teardown;
+	ret = platform_device_add(mock->pdev[0]);
+	if (ret)
+		goto put;
+	r->domain = iommu_paging_domain_alloc(&mock->pdev[0]->dev);
+	if (!IS_ERR(r->domain))
+		return 0;
+	ret = PTR_ERR(r->domain);
+	bench_mock_del_devs(mock, 1, 1);
+	goto teardown;
+put:
+	bench_mock_del_devs(mock, 0, 1);
+teardown:
+	teardown_mock(r);
+	return ret;
+}
+
+static void teardown_mock_domain(struct bench_run *r)
+{
+	iommu_domain_free(r->domain);
+	bench_mock_del_devs(r->mock, 1, 1);
+	teardown_mock(r);
+}
+
 #define MAP_PAGE(n, t, sfx) { .name = "map_page_" #n sfx,		\
 	.fig = { "map", "unmap" }, .batch = batch_map_page,		\
 	.arg = n, .threads = t }
@@ -515,6 +800,19 @@ static const struct bench_case bench_cases[] = {
 	  .batch = batch_attach, .teardown = teardown_domain },
 	{ .name = "claim_attach_release", .setup = setup_group,
 	  .batch = batch_claim, .teardown = teardown_group },
+	{ .name = "mock_map_4k", .fig = { "map", "unmap" },
+	  .setup = setup_mock_domain, .batch = batch_iommu_map,
+	  .teardown = teardown_mock_domain, .arg = SZ_4K },
+	{ .name = "mock_map_2m", .fig = { "map", "unmap" },
+	  .setup = setup_mock_domain, .batch = batch_iommu_map,
+	  .teardown = teardown_mock_domain, .arg = SZ_2M },
+	/* A sample is the time of all 32 devices: batches of one */
+	{ .name = "probe_32", .fig = { "probe", "release" },
+	  .setup = setup_mock_single, .batch = batch_probe,
+	  .teardown = teardown_mock, .batch_size = 1 },
+	{ .name = "probe_32_shared", .fig = { "probe", "release" },
+	  .setup = setup_mock_shared, .batch = batch_probe,
+	  .teardown = teardown_mock, .batch_size = 1 },
 };
 
 /* The timed loop of one thread; yields between batches. */
