@@ -26,14 +26,16 @@
 #   make series-check  its cheap part, which check runs: the series applies
 #                 and reproduces the tested tree, checkpatch is clean on
 #                 every patch
-#   make bench    what the IOMMU costs, on non-debug x86_64 kernels under
-#                 QEMU with icount (not part of check): upstream's core and
-#                 DMA layer, our core with upstream's layer, ours with ours,
-#                 behind VT-d, AMD-Vi and virtio-iommu; per figure the
-#                 median and p99 per operation, the ratios, and the IOTLB
-#                 invalidations per operation from QEMU's trace; results in
-#                 build/bench/results.md and results.png.  BENCH_ROWS,
-#                 BENCH_CASES, BENCH_ROUNDS narrow it (see run-bench.sh)
+#   make bench    what the IOMMU costs, on non-debug x86_64 and arm64
+#                 kernels under QEMU with icount (not part of check):
+#                 upstream's core and DMA layer, our core with upstream's
+#                 layer, ours with ours, behind VT-d, AMD-Vi, virtio-iommu
+#                 and SMMUv3, and without an IOMMU as the limit; per figure
+#                 the median and p99 per operation, the ratios, and the
+#                 IOTLB invalidations per operation from QEMU's trace;
+#                 results in build/bench/results.md and results.png.
+#                 BENCH_ARCHS, BENCH_ROWS, BENCH_CASES, BENCH_ROUNDS narrow
+#                 it (see run-bench.sh)
 #   make bench-io real NVMe I/O through the IOMMU on the same kernels, with
 #                 iommu=pt and no IOMMU as the limits (not part of check);
 #                 results in build/bench/io.md
@@ -236,43 +238,55 @@ series-check: tree
 	@SERIES_IDENT="make check <check@localhost>" $(T)/make-series.sh \
 		--check $(RESULTS)/series.results $(TOP) $(SRC) $(BUILD)/series/check
 
-# Benchmarks: three non-debug x86_64 kernels (configs/bench.config instead
-# of debug.config): upstream's core and DMA layer (bench-x86_64-upstream),
-# ours with ours (bench-x86_64-ours, a copy of the first to start with),
-# and our core with upstream's layer (bench-x86_64-ours-dma-upstream, a
-# copy of ours), so that the two cores are compared with one layer and the
-# two layers on one core.  Then run-bench.sh boots them A B C A B C under
-# icount behind each IOMMU row, traced, and bench-report.py writes
-# build/bench/results.md and results.png.  BENCH_ROUNDS (default 2),
-# BENCH_ROWS (default intel amd virtio), BENCH_CASES (the module's case
-# list, empty for all) and the other BENCH_* knobs of run-bench.sh are
-# passed on in the environment.
+# Benchmarks: three non-debug kernels per architecture (configs/bench.config
+# instead of debug.config): upstream's core and DMA layer
+# (bench-<arch>-upstream), ours with ours (bench-<arch>-ours, a copy of the
+# first to start with), and our core with upstream's layer
+# (bench-<arch>-ours-dma-upstream, a copy of ours), so that the two cores
+# are compared with one layer and the two layers on one core; x86_64 for
+# the rows intel, amd, virtio and none, arm64 for smmuv3 (BENCH_ARCHS
+# picks).  Then run-bench.sh boots them A B C A B C under icount behind
+# each IOMMU row, traced, and bench-report.py writes build/bench/results.md
+# and results.png.  BENCH_ROUNDS (default 2), BENCH_ROWS (default intel
+# amd virtio none smmuv3), BENCH_CASES (the module's case list, empty for
+# all) and the other BENCH_* knobs of run-bench.sh are passed on in the
+# environment.
 BENCH	:= $(BUILD)/bench
 BENCH_NAMES := upstream ours-dma-upstream ours
-# $(1): the kernel's name, $(2): its core, $(3): its DMA layer
-BENCH_KDIR = $(BUILD)/bench-x86_64-$(1)
-BENCH_ARGS = --arch=x86_64 --build_dir=$(call BENCH_KDIR,$(1)) --jobs=$(JOBS) \
-	$(addprefix --kunitconfig=$(T)/configs/,common.config x86_64.config bench.config) \
-	--qemu_config=$(T)/qemu_configs/x86_64_vtd.py \
-	--make_options='CC=ccache gcc' \
-	--kconfig_add=CONFIG_IOMMU_CORE_$(2)=y \
-	--kconfig_add=CONFIG_IOMMU_DMA_LAYER_$(3)=y
+BENCH_ARCHS ?= x86_64 arm64
+BENCH_QEMU_x86_64 := x86_64_vtd
+BENCH_QEMU_arm64 := arm64_smmuv3
+BENCH_CROSS_arm64 := aarch64-linux-gnu-
+# $(1): the architecture, $(2): the kernel's name
+BENCH_KDIR = $(BUILD)/bench-$(1)-$(2)
+BENCH_KDIRS = $(foreach k,$(BENCH_NAMES),$(call BENCH_KDIR,$(1),$(k)))
+# $(1): the architecture, $(2): the kernel's name, $(3): its core, $(4):
+# its DMA layer
+BENCH_ARGS = --arch=$(1) --build_dir=$(call BENCH_KDIR,$(1),$(2)) --jobs=$(JOBS) \
+	$(if $(BENCH_CROSS_$(1)),--cross_compile=$(BENCH_CROSS_$(1))) \
+	$(addprefix --kunitconfig=$(T)/configs/,common.config $(1).config bench.config) \
+	--qemu_config=$(T)/qemu_configs/$(BENCH_QEMU_$(1)).py \
+	--make_options='CC=ccache $(BENCH_CROSS_$(1))gcc' \
+	--kconfig_add=CONFIG_IOMMU_CORE_$(3)=y \
+	--kconfig_add=CONFIG_IOMMU_DMA_LAYER_$(4)=y
 
-bench-kernels: tree
-	$(KUNIT) build $(call BENCH_ARGS,upstream,UPSTREAM,UPSTREAM)
-	@[ -d $(call BENCH_KDIR,ours) ] || \
-		cp -a $(call BENCH_KDIR,upstream) $(call BENCH_KDIR,ours)
-	$(KUNIT) build $(call BENCH_ARGS,ours,OURS,OURS)
-	@[ -d $(call BENCH_KDIR,ours-dma-upstream) ] || \
-		cp -a $(call BENCH_KDIR,ours) $(call BENCH_KDIR,ours-dma-upstream)
-	$(KUNIT) build $(call BENCH_ARGS,ours-dma-upstream,OURS,UPSTREAM)
+bench-kernels: $(addprefix bench-kernels-,$(BENCH_ARCHS))
+
+bench-kernels-%: tree
+	$(KUNIT) build $(call BENCH_ARGS,$*,upstream,UPSTREAM,UPSTREAM)
+	@[ -d $(call BENCH_KDIR,$*,ours) ] || \
+		cp -a $(call BENCH_KDIR,$*,upstream) $(call BENCH_KDIR,$*,ours)
+	$(KUNIT) build $(call BENCH_ARGS,$*,ours,OURS,OURS)
+	@[ -d $(call BENCH_KDIR,$*,ours-dma-upstream) ] || \
+		cp -a $(call BENCH_KDIR,$*,ours) $(call BENCH_KDIR,$*,ours-dma-upstream)
+	$(KUNIT) build $(call BENCH_ARGS,$*,ours-dma-upstream,OURS,UPSTREAM)
 
 bench: bench-kernels
 	@command -v gnuplot > /dev/null || { echo "bench: installing gnuplot-nox"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq gnuplot-nox > /dev/null; }
-	@rc=0; $(T)/run-bench.sh --src $(SRC) --out $(BENCH) \
-		$(foreach k,$(BENCH_NAMES),$(call BENCH_KDIR,$(k))) || rc=1; \
+	@rc=0; BUILD=$(BUILD) $(T)/run-bench.sh --src $(SRC) --out $(BENCH) \
+		$(foreach a,$(BENCH_ARCHS),$(call BENCH_KDIRS,$(a))) || rc=1; \
 	python3 $(T)/bench-report.py $(BENCH) || rc=1; exit $$rc
 
 # Real I/O through the IOMMU (not part of check): run-bench-io.sh boots
@@ -281,9 +295,9 @@ bench: bench-kernels
 # bench/iobench.c in the guest; bench-io-report.py writes build/bench/io.md, the consoles go
 # to build/bench/io/.  The BENCHIO_* knobs of run-bench-io.sh are passed
 # on in the environment.
-bench-io: bench-kernels
+bench-io: bench-kernels-x86_64
 	@rc=0; $(T)/run-bench-io.sh --src $(SRC) --out $(BENCH)/io \
-		$(foreach k,$(BENCH_NAMES),$(call BENCH_KDIR,$(k))) || rc=1; \
+		$(call BENCH_KDIRS,x86_64) || rc=1; \
 	python3 $(T)/bench-io-report.py $(BENCH)/io $(BENCH)/io.md || rc=1; exit $$rc
 
 clean:

@@ -16,7 +16,8 @@
 # ours / ours-dma-upstream: the two DMA layers on our core) and the spread
 # of the medians between rounds (0 under icount); per row, the IOTLB
 # invalidations per operation of each case, counted in the traces between
-# the module's marks; and how a one-page dma_map_page() splits into the
+# the module's marks; the DMA API figures of the row without an IOMMU as
+# the limit (dma-direct); and how a one-page dma_map_page() splits into the
 # IOVA allocator, iommu_map() and the rest.  results.png is a bar chart
 # of the three ratios, drawn with gnuplot.  Exits non-zero if a figure is
 # missing or reported an error.
@@ -37,12 +38,18 @@ ROWS = {
     'intel': 'Intel VT-d, legacy mode (`intel_iommu=on`)',
     'amd': 'AMD-Vi (`amd-iommu,intremap=off`)',
     'virtio': 'virtio-iommu (`virtio-iommu-pci`, ACPI VIOT)',
+    'none': 'no IOMMU (`intel_iommu=off`, no IOMMU device: dma-direct)',
+    'smmuv3': 'Arm SMMUv3 (arm64 `virt,iommu=smmuv3`, device tree)',
 }
+# The row whose figures are the limit: no translation at all.  It has no
+# table of its own; its figures are the "no IOMMU" column of the others.
+LIMIT_ROW = 'none'
 # What counts as an IOTLB invalidation in each row's trace.
 INVALIDATIONS = {
     'intel': re.compile(r'vtd_inv_desc_iotlb_'),
     'amd': re.compile(r'amdvi_(pages|all|iotlb)_inval'),
     'virtio': re.compile(r'virtio_iommu_unmap '),
+    'smmuv3': re.compile(r'smmuv3_(s1_range_inval|cmdq_tlbi_nh)'),
 }
 MODES = ('strict', 'lazy')
 GROUPS = (
@@ -59,7 +66,8 @@ GROUPS = (
 )
 # Cases that touch no emulated IOMMU, left out of the invalidation tables.
 NO_IOMMU = re.compile(r'(iova_|mock_map_|probe_32)')
-LOG = re.compile(r'^(.+)-(intel|amd|virtio)-(strict|lazy)-(1t|2t)-r(\d+)'
+LOG = re.compile(r'^(.+)-(intel|amd|virtio|none|smmuv3)-(strict|lazy)-(1t|2t)'
+                 r'-r(\d+)'
                  r'\.console$')
 LINE = re.compile(r'BENCH (\S+) (?:median_ns=(\d+) p99_ns=(\d+) ops=(\d+)'
                   r'|error=(-?\d+))')
@@ -204,9 +212,10 @@ class Report:
                                       for k in self.kernels),
             f'- rounds: {len(b.rounds)} (kernels booted in turn,'
             f' {" ".join(self.kernels)}, one figure per boot and round)',
-            '- machine: QEMU q35, TCG with `-icount shift=0,sleep=off`'
-            ' (1 ns per guest instruction), edu at 00:03.0 behind the row\'s'
-            ' IOMMU; strict: `iommu.strict=1`, lazy: `iommu.strict=0`',
+            '- machine: QEMU q35 (x86_64) or virt (arm64, `-cpu max`), TCG'
+            ' with `-icount shift=0,sleep=off` (1 ns per guest instruction),'
+            ' edu at 00:03.0 behind the row\'s IOMMU; strict:'
+            ' `iommu.strict=1`, lazy: `iommu.strict=0`',
             '- rows: ' + '; '.join(f'{r}: {ROWS.get(r, r)}, default domain'
                                    f' {self.domain_types(r)}'
                                    for r in b.rows),
@@ -224,13 +233,30 @@ class Report:
         return ', '.join(f'{m} {"/".join(sorted(self.b.domains[(row, m)]))}'
                          for m in MODES if (row, m) in self.b.domains)
 
+    def limit(self, fig):
+        """The figure without an IOMMU, if that row ran it: (median, p99)."""
+        vals = self.b.data.get((LIMIT_ROW, fig, 'strict'), {})
+        got = [v for k in vals for v in vals[k].values()]
+        nums = [v for v in got if not isinstance(v, str)]
+        if len(nums) != len(got):
+            self.bad.append(f'{LIMIT_ROW} {fig}: '
+                            f'{next(v for v in got if isinstance(v, str))}')
+            return None
+        if not nums:
+            return None
+        return (round(statistics.median(n[0] for n in nums)),
+                round(statistics.median(n[1] for n in nums)))
+
     def group(self, row, title, figs):
         ks = self.kernels
+        lim = {f: self.limit(f) for f in figs}
+        has_lim = any(lim.values())
         self.lines += [
             f'## {row}: {title}', '',
             '| figure | mode | ' + ' | '.join(f'{k} median / p99' for k in ks)
+            + (' | no IOMMU median / p99' if has_lim else '')
             + ' | ours/up | core | layer | spread |',
-            '| --- | --- |' + ' ---: |' * (len(ks) + 4),
+            '| --- | --- |' + ' ---: |' * (len(ks) + 4 + has_lim),
         ]
         for fig in figs:
             for mode in MODES:
@@ -246,12 +272,16 @@ class Report:
                 label = f'{row} {fig} {mode}'
                 self.bars.append((label, *(None if r == '-' else float(r)
                                            for r in (whole, core, layer))))
+                limit = ''
+                if has_lim:
+                    limit = ' | ' + (f'{lim[fig][0]} / {lim[fig][1]}'
+                                     if lim[fig] else '-')
                 self.lines.append(
                     f'| {fig} | {mode} | ' +
                     ' | '.join(cells[k][2] + (f' / {cells[k][1]}'
                                               if cells[k][0] is not None
                                               else '') for k in ks) +
-                    f' | {whole} | {core} | {layer} | ' +
+                    limit + f' | {whole} | {core} | {layer} | ' +
                     ' / '.join(cells[k][3] for k in ks) + ' |')
         self.lines.append('')
 
@@ -346,6 +376,8 @@ class Report:
         b = self.b
         self.header()
         for row in b.rows:
+            if row == LIMIT_ROW:
+                continue
             for title, pattern in GROUPS:
                 figs = [f for f in b.order if re.match(pattern, f) and
                         any((row, f, m) in b.data for m in MODES)]

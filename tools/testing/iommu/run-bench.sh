@@ -1,25 +1,34 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Benchmarks: boot x86_64 kernels (upstream's core and DMA layer, our core
-# with upstream's layer, ours with ours) under QEMU/TCG with -icount, q35
-# with one edu at 00:03.0 behind an emulated IOMMU, and run the benchmark
-# module bench/iommu_bench.c on the edu.  Under icount guest time counts
-# guest instructions (1 ns each), so the figures repeat to the digit and do
-# not depend on host load: several boots run side by side, one host thread
-# each.
+# Benchmarks: boot x86_64 and arm64 kernels (upstream's core and DMA
+# layer, our core with upstream's layer, ours with ours) under QEMU/TCG
+# with -icount, q35 or virt with one edu at 00:03.0 behind an emulated
+# IOMMU, and run the benchmark module bench/iommu_bench.c on the edu.
+# Under icount guest time counts guest instructions (1 ns each), so the
+# figures repeat to the digit and do not depend on host load: several
+# boots run side by side, one host thread each.
 #
 # usage: run-bench.sh --src <linux tree> --out <dir> <kdir>...
 #
 # A kernel is named by its directory name without the "bench-<arch>-"
-# prefix (build/bench-x86_64-ours-dma-upstream is "ours-dma-upstream").
-# The rows are the IOMMUs QEMU emulates for x86_64:
+# prefix (build/bench-x86_64-ours-dma-upstream is "ours-dma-upstream"),
+# and boots in the rows of its architecture.  The rows are the IOMMUs QEMU
+# emulates, on x86_64:
 #
 #   intel   VT-d, legacy mode (intel_iommu=on): every case
 #   amd     AMD-Vi (intremap=off): the DMA API cases, strict mode only, as
 #           the AMD driver forces strict invalidation when the IOMMU caches
 #           non-present entries (NpCache), which QEMU's does
 #   virtio  virtio-iommu-pci over ACPI VIOT: the DMA API cases
+#   none    no IOMMU at all (intel_iommu=off, no IOMMU device): the DMA API
+#           cases on dma-direct, the limit, booted with the last x86_64
+#           kernel only (the others would run the same dma-direct code) and in
+#           one mode, untraced
+#
+# and on arm64 (virt, GICv3, device tree):
+#
+#   smmuv3  the machine's SMMUv3: the DMA API cases
 #
 # The DMA API cases are the module's "map_*" and "coherent_*".  Each round
 # boots, for each row and each of its IOMMU modes (strict: iommu.strict=1,
@@ -41,25 +50,26 @@
 # figures are the same as in an untraced boot (BENCH_TRACE=0).
 #
 # Environment: BENCH_ROUNDS (default 2), BENCH_ROWS (default "intel amd
-# virtio"), BENCH_CASES (the module's cases, comma-separated, a name ending
-# in '*' for every case it begins; empty for all; names ending in _2t run in
-# the -smp 2 boot, the others in the -smp 1 boot; rows other than intel
-# keep only the DMA API cases), BENCH_ITERS (timed batches per figure, the
-# module's default if empty), BENCH_TIMEOUT (seconds per boot, default 600),
-# BENCH_PARALLEL (boots at once, default 2; 0 or 1: one after the other),
-# BENCH_TRACE (1, the default: trace every boot; 0: no trace, no marks),
-# QEMU.
+# virtio none smmuv3"), BENCH_CASES (the module's cases, comma-separated, a
+# name ending in '*' for every case it begins; empty for all; names ending
+# in _2t run in the -smp 2 boot, the others in the -smp 1 boot; rows other
+# than intel keep only the DMA API cases), BENCH_ITERS (timed batches per
+# figure, the module's default if empty), BENCH_TIMEOUT (seconds per boot,
+# default 600), BENCH_PARALLEL (boots at once, default 2; 0 or 1: one after
+# the other), BENCH_TRACE (1, the default: trace every boot; 0: no trace,
+# no marks), BUILD (where arm64's busybox is kept, the project's build/ by
+# default).
 set -euo pipefail
 
 T=$(cd "$(dirname "$0")" && pwd)
 ROUNDS=${BENCH_ROUNDS:-2}
-ROWS=${BENCH_ROWS:-intel amd virtio}
+ROWS=${BENCH_ROWS:-intel amd virtio none smmuv3}
 CASES=${BENCH_CASES:-}
 ITERS=${BENCH_ITERS:-}
 TIMEOUT=${BENCH_TIMEOUT:-600}
 PARALLEL=${BENCH_PARALLEL:-2}
 TRACE=${BENCH_TRACE:-1}
-QEMU=${QEMU:-qemu-system-x86_64}
+BUILD=${BUILD:-$(cd "$T/../../.." && pwd)/build}
 
 # The module's DMA API cases, the only ones the rows other than intel run.
 DMA_CASES='map_*,coherent_*'
@@ -90,12 +100,24 @@ name_of() {
 	echo "${base#bench-*-}"
 }
 
+arch_of() {
+	local base
+	base=$(basename "$1")
+	base=${base#bench-}
+	echo "${base%%-*}"
+}
+
 # ---- rows ----------------------------------------------------------------
 
-# $1 row: sets row_dev (QEMU's IOMMU device), row_append (kernel command
-# line), row_modes and row_events (the trace events that count as IOTLB
-# invalidations, a QEMU -trace pattern each).
+# $1 row: sets row_arch (the kernels' architecture), row_machine (QEMU's
+# machine), row_dev (QEMU's IOMMU device, empty for none or one of the
+# machine's own), row_append
+# (kernel command line), row_modes and row_events (the trace events that
+# count as IOTLB invalidations, a QEMU -trace pattern each; empty: the row
+# is not traced).
 row_setup() {
+	row_arch=x86_64
+	row_machine=q35
 	case "$1" in
 	intel)
 		row_dev=intel-iommu,intremap=off
@@ -114,8 +136,22 @@ row_setup() {
 		row_append=
 		row_modes='strict lazy'
 		row_events='virtio_iommu_unmap' ;;
+	none)
+		row_dev=
+		row_append=intel_iommu=off
+		row_modes=strict
+		row_events= ;;
+	smmuv3)
+		# Invalidation by range or page (CMD_TLBI_NH_VA(A)), by
+		# ASID, or all of a stage
+		row_arch=arm64
+		row_machine=virt,gic-version=3,iommu=smmuv3
+		row_dev=
+		row_append=
+		row_modes='strict lazy'
+		row_events='smmuv3_s1_range_inval smmuv3_cmdq_tlbi_nh*' ;;
 	*)
-		echo "run-bench: unknown row $1 (intel, amd, virtio)" >&2
+		echo "run-bench: unknown row $1 (intel, amd, virtio, none, smmuv3)" >&2
 		return 1 ;;
 	esac
 }
@@ -156,15 +192,31 @@ done
 # ---- build: the module against each kernel, one initramfs each ----------
 
 rm -f "$out"/*.console "$out"/*.console-failed* "$out"/*.qemu "$out"/*.trace
+# Per architecture: the kernel image, the cross compiler and busybox (the
+# host's on x86_64, Debian's static build otherwise, as run-e2e.sh takes).
+arch_setup() {
+	case "$1" in
+	x86_64)	kimage=arch/x86/boot/bzImage; cross=; busybox=/bin/busybox ;;
+	arm64)	kimage=arch/arm64/boot/Image; cross=aarch64-linux-gnu-
+		busybox=$BUILD/busybox-arm64/bin/busybox
+		"$T/get-busybox.sh" arm64 "$BUILD/busybox-arm64" > /dev/null ||
+			{ echo "run-bench: no busybox for arm64" >&2; exit 1; } ;;
+	*)	echo "run-bench: unknown architecture $1 ($2)" >&2; exit 2 ;;
+	esac
+}
+
 for kdir in "${kdirs[@]}"; do
-	name=$(name_of "$kdir")
-	work=$out/work/$name
-	[ -f "$kdir/arch/x86/boot/bzImage" ] ||
+	arch=$(arch_of "$kdir")
+	arch_setup "$arch" "$kdir"
+	work=$out/work/$arch-$(name_of "$kdir")
+	[ -f "$kdir/$kimage" ] ||
 		{ echo "run-bench: no kernel in $kdir (make bench-kernels)" >&2; exit 1; }
 	rm -rf "$work" && mkdir -p "$work/module"
-	cp "$kdir/arch/x86/boot/bzImage" "$work/"
+	cp "$kdir/$kimage" "$work/kernel"
 	cp "$T/bench/Makefile" "$T/bench/iommu_bench.c" "$work/module/"
-	make -C "$src" O="$kdir" M="$work/module" modules > "$work/module.log" 2>&1 ||
+	make -C "$src" O="$kdir" M="$work/module" \
+		${cross:+ARCH=$arch CROSS_COMPILE=$cross} modules \
+		> "$work/module.log" 2>&1 ||
 		{ tail -n 30 "$work/module.log"; echo "run-bench: module build failed" >&2
 		  exit 1; }
 	gcc -O2 -o "$work/gen_init_cpio" "$src/usr/gen_init_cpio.c"
@@ -178,18 +230,21 @@ for kdir in "${kdirs[@]}"; do
 	dir /lib 0755 0 0
 	dir /lib/modules 0755 0 0
 	file /init $T/bench/init 0755 0 0
-	file /bin/busybox /bin/busybox 0755 0 0
+	file /bin/busybox $busybox 0755 0 0
 	slink /bin/sh busybox 0777 0 0
 	file /lib/modules/iommu_bench.ko $work/module/iommu_bench.ko 0644 0 0
 	EOF
 	# One timestamp for every file: the guest's work must not depend on
 	# when the initramfs was made (see the RTC below).
-	"$work/gen_init_cpio" -t 1735689600 "$work/initramfs.list" > "$work/initramfs.cpio"
+	"$work/gen_init_cpio" -t 1735689600 "$work/initramfs.list" \
+		> "$work/initramfs.cpio"
 done
 
-# The trace events of each row: the module's marks and the invalidations.
+# The trace events of each traced row: the module's marks and the
+# invalidations.
 for row in $ROWS; do
 	row_setup "$row"
+	[ -n "$row_events" ] || continue
 	printf '%s\n' pci_cfg_write "${row_events// /$'\n'}" > "$out/work/trace-$row"
 done
 
@@ -213,17 +268,25 @@ problem() {
 # and once more if the boot did not complete.
 boot() {
 	local name work log row=$2 mode=$3 set=$4 cases=$6 smp=1 strict=1
-	local attempt rc why start trace=()
+	local attempt rc why start trace=() iommu=() qemu=() console=ttyS0
 	name=$(name_of "$1")
-	work=$out/work/$name
+	work=$out/work/$(arch_of "$1")-$name
 	log=$out/$name-$row-$mode-$set-r$5.console
 	row_setup "$row"
 	[ "$mode" = lazy ] && strict=0
 	[ "$set" = 2t ] && smp=2
-	local append="console=ttyS0${row_append:+ $row_append} iommu.strict=$strict"
+	if [ "$row_arch" = arm64 ]; then
+		# shellcheck disable=SC2054 # commas separate QEMU sub-options
+		qemu=(qemu-system-aarch64 -cpu max,pauth-impdef=on)
+		console=ttyAMA0
+	else
+		qemu=(qemu-system-x86_64)
+	fi
+	local append="console=$console${row_append:+ $row_append} iommu.strict=$strict"
 	append+=" kunit.enable=0 panic=-1${cases:+ bench.cases=$cases}"
 	append+="${ITERS:+ bench.iters=$ITERS}"
-	if [ "$TRACE" = 1 ]; then
+	[ -n "$row_dev" ] && iommu=(-device "$row_dev")
+	if [ "$TRACE" = 1 ] && [ -n "$row_events" ]; then
 		append+=" bench.mark=1"
 		trace=(-trace "events=$out/work/trace-$row,file=$log.trace")
 	fi
@@ -236,13 +299,14 @@ boot() {
 		# later timer interrupt and with it the figures of the batches
 		# they land in.
 		# shellcheck disable=SC2054 # commas separate QEMU sub-options
-		timeout -k 10 "$TIMEOUT" "$QEMU" -accel tcg -M q35 -smp "$smp" \
+		timeout -k 10 "$TIMEOUT" "${qemu[@]}" -accel tcg \
+			-M "$row_machine" -smp "$smp" \
 			-m 1G -icount shift=0,sleep=off \
 			-rtc base=2025-01-01T00:00:00,clock=vm \
 			-nodefaults -no-reboot \
-			-display none -kernel "$work/bzImage" \
+			-display none -kernel "$work/kernel" \
 			-initrd "$work/initramfs.cpio" -append "$append" \
-			-device "$row_dev" \
+			"${iommu[@]}" \
 			-device edu,dma_mask=0xffffffffff,bus=pcie.0,addr=0x3 \
 			"${trace[@]}" \
 			-serial file:"$log" < /dev/null > "$log.qemu" 2>&1 || rc=$?
@@ -275,6 +339,12 @@ launch() {
 	fi
 }
 
+# The none row's kernel: the last x86_64 one given
+limit_kdir=
+for kdir in "${kdirs[@]}"; do
+	[ "$(arch_of "$kdir")" = x86_64 ] && limit_kdir=$kdir
+done
+
 start=$(date +%s)
 for round in $(seq 1 "$ROUNDS"); do
 	for row in $ROWS; do
@@ -284,6 +354,11 @@ for round in $(seq 1 "$ROUNDS"); do
 				cases=$(cases_of "$row" "$set")
 				[ "$cases" = - ] && continue
 				for kdir in "${kdirs[@]}"; do
+					[ "$(arch_of "$kdir")" = "$row_arch" ] ||
+						continue
+					[ "$row" = none ] &&
+						[ "$kdir" != "$limit_kdir" ] &&
+						continue
 					launch "$kdir" "$row" "$mode" "$set" \
 						"$round" "$cases"
 				done
