@@ -28,6 +28,7 @@ CASES = {
     'randread_4k': '4 KiB random read, QD 32',
     'randwrite_4k': '4 KiB random write, QD 32',
     'seqread_128k': '128 KiB sequential read, QD 32',
+    'seqwrite_128k': '128 KiB sequential write, QD 32',
 }
 LOG = re.compile(r'^(.+)-(strict|lazy|pt|none)-r(\d+)\.console$')
 LINE = re.compile(r'IOBENCH (\w+) (?:iops=\d+ ns_per_io=\d+ ios=(\d+)'

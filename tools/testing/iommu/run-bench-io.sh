@@ -4,8 +4,8 @@
 # Real I/O benchmark: boot x86_64 kernels under QEMU/TCG with -icount
 # (see run-bench.sh), q35 with a QEMU nvme disk, and run the static guest
 # program bench/iobench.c on it: 4 KiB random reads and writes and 128 KiB
-# sequential reads, O_DIRECT through io_uring at queue depth 32.  It
-# reports per case the guest instructions (ns) one I/O costs, from the
+# sequential reads and writes, O_DIRECT through io_uring at queue depth 32.
+# It reports per case the guest instructions (ns) one I/O costs, from the
 # guest's busy time, and the IOPS in guest time.
 #
 # usage: run-bench-io.sh --src <linux tree> --out <dir> <kdir> [<kdir>...]

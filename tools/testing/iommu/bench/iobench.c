@@ -12,6 +12,7 @@
  *   randread_4k    4 KiB reads at random 4 KiB-aligned offsets
  *   randwrite_4k   4 KiB writes at random 4 KiB-aligned offsets
  *   seqread_128k   128 KiB reads, one after the other over the disk
+ *   seqwrite_128k  128 KiB writes, one after the other over the disk
  *
  * each for a fixed number of I/Os (-n overrides it for every case) after
  * an untimed warm-up of an eighth as many, with the same offsets on every
@@ -97,9 +98,10 @@ struct bench_case {
 };
 
 static const struct bench_case cases[] = {
-	{ "randread_4k",  IORING_OP_READ,  4096,    false, 20000 },
-	{ "randwrite_4k", IORING_OP_WRITE, 4096,    false, 20000 },
-	{ "seqread_128k", IORING_OP_READ,  MAX_BS,  true,  4000 },
+	{ "randread_4k",   IORING_OP_READ,  4096,   false, 20000 },
+	{ "randwrite_4k",  IORING_OP_WRITE, 4096,   false, 20000 },
+	{ "seqread_128k",  IORING_OP_READ,  MAX_BS, true,  4000 },
+	{ "seqwrite_128k", IORING_OP_WRITE, MAX_BS, true,  4000 },
 };
 
 struct ring {
