@@ -474,6 +474,25 @@ matrix() {
 		on && n && !/^\|/ { exit }' "$top/README.md" | wrap
 }
 
+# The benchmark table of README.md (the one after "Latest figures"), two
+# lines a figure, and the date and commit of its run.
+bench() {
+	awk -F' *\\| *' '
+		/^The default `make bench` is/ { para = 1 }
+		para && match($0, /On [0-9-]+ at `[0-9a-f]+`/) {
+			run = substr($0, RSTART + 3, RLENGTH - 3)
+			gsub(/`/, "", run); para = 0 }
+		/^Latest figures, from that run/ { on = 1; next }
+		on && /^\| / && !/^\| (VT-d figure|---)/ { gsub(/`/, ""); n++
+			printf "  %s\n", $2
+			printf "      upstream %s, ours %s: %s", $3, $5, $6
+			if ($9 != "-")
+				printf "; no IOMMU %s", $9
+			printf "\n" }
+		on && n && !/^\|/ { exit }
+		END { if (run) printf "  (make bench, %s)\n", run }' "$top/README.md" | wrap
+}
+
 # The parts of the series, from the split's Part: lines: the range of
 # patches of each and what they are.
 parts() {
@@ -589,6 +608,15 @@ DMA_API_DEBUG, and any warning, BUG, lockdep, KASAN or DMA API report
 fails the run.  The module of the end-to-end tests that runs on our
 core is built against upstream's kernel, and the exports of the two
 kernels are compared.
+
+The benchmark table of README.md: the DMA and IOMMU API behind VT-d
+under QEMU with -icount (guest time counts guest instructions, 1 ns
+each, so a figure repeats to the digit), on non-debug kernels; medians
+in ns, strict / lazy where they differ, ours/upstream as a ratio (below
+1: ours is faster).  README.md says where the differences come from,
+and has the other IOMMUs and real NVMe I/O.
+
+$(bench)
 
 How to test it
 ==============
