@@ -335,6 +335,22 @@ static void iommu_dma_sg_restore(struct scatterlist *sg, int nents,
 }
 
 /*
+ * A peer-to-peer entry either stays on the PCI fabric, its DMA address the
+ * bus address pci_p2pdma_map_segment() wrote (1: no IOVA for it), or goes
+ * through the host bridge and so through the IOMMU like memory (0);
+ * -EREMOTEIO if @dev cannot reach the peer at all.
+ */
+static int iommu_dma_sg_p2p_on_bus(struct pci_p2pdma_map_state *p2p,
+				   struct device *dev, struct scatterlist *s)
+{
+	enum pci_p2pdma_map_type how = pci_p2pdma_map_segment(p2p, dev, s);
+
+	if (how == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE)
+		return 0;
+	return how == PCI_P2PDMA_MAP_BUS_ADDR ? 1 : -EREMOTEIO;
+}
+
+/*
  * Lay the list out (see above); *@total is the IOVA range's length and
  * *@padded whether any entry moved to a segment boundary.
  */
@@ -355,15 +371,11 @@ static int iommu_dma_sg_layout(struct device *dev, struct scatterlist *sg,
 		u64 span;
 
 		if (is_pci_p2pdma_page(sg_page(s))) {
-			switch (pci_p2pdma_map_segment(&p2p, dev, s)) {
-			case PCI_P2PDMA_MAP_BUS_ADDR:
-				continue;
-			case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
-				break;
-			default:
-				ret = -EREMOTEIO;
+			ret = iommu_dma_sg_p2p_on_bus(&p2p, dev, s);
+			if (ret < 0)
 				goto err_restore;
-			}
+			if (ret)
+				continue;
 		} else if (sync) {
 			arch_sync_dma_for_device(sg_phys(s), s->length, dir);
 		}
