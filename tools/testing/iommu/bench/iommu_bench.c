@@ -767,6 +767,15 @@ static void teardown_mock_domain(struct bench_run *r)
 #define IOVA(n) { .name = "iova_" #n, .fig = { "alloc", "free" },	\
 	.setup = setup_iova, .batch = batch_iova,			\
 	.teardown = teardown_iova, .arg = n }
+/* iommu_map() + iommu_unmap() of @size on the domain @what sets up */
+#define IOMMU_MAP(id, what, size) { .name = id,			\
+	.fig = { "map", "unmap" }, .setup = setup_##what,		\
+	.batch = batch_iommu_map, .teardown = teardown_##what,		\
+	.arg = size }
+/* A sample is the time of all 32 devices: batches of one */
+#define PROBE(id, groups) { .name = id,				\
+	.fig = { "probe", "release" }, .setup = setup_mock_##groups,	\
+	.batch = batch_probe, .teardown = teardown_mock, .batch_size = 1 }
 
 static const struct bench_case bench_cases[] = {
 	MAP_PAGE(1, 1, ""),
@@ -786,12 +795,8 @@ static const struct bench_case bench_cases[] = {
 	/* Each allocation zeroes 2 MiB: smaller batches. */
 	{ .name = "coherent_2m", .fig = { "alloc", "free" },
 	  .batch = batch_coherent, .arg = SZ_2M, .batch_size = 8 },
-	{ .name = "iommu_map_4k", .fig = { "map", "unmap" },
-	  .setup = setup_attached, .batch = batch_iommu_map,
-	  .teardown = teardown_attached, .arg = SZ_4K },
-	{ .name = "iommu_map_2m", .fig = { "map", "unmap" },
-	  .setup = setup_attached, .batch = batch_iommu_map,
-	  .teardown = teardown_attached, .arg = SZ_2M },
+	IOMMU_MAP("iommu_map_4k", attached, SZ_4K),
+	IOMMU_MAP("iommu_map_2m", attached, SZ_2M),
 	IOVA(1),
 	IOVA(16),
 	IOVA(33),
@@ -800,19 +805,10 @@ static const struct bench_case bench_cases[] = {
 	  .batch = batch_attach, .teardown = teardown_domain },
 	{ .name = "claim_attach_release", .setup = setup_group,
 	  .batch = batch_claim, .teardown = teardown_group },
-	{ .name = "mock_map_4k", .fig = { "map", "unmap" },
-	  .setup = setup_mock_domain, .batch = batch_iommu_map,
-	  .teardown = teardown_mock_domain, .arg = SZ_4K },
-	{ .name = "mock_map_2m", .fig = { "map", "unmap" },
-	  .setup = setup_mock_domain, .batch = batch_iommu_map,
-	  .teardown = teardown_mock_domain, .arg = SZ_2M },
-	/* A sample is the time of all 32 devices: batches of one */
-	{ .name = "probe_32", .fig = { "probe", "release" },
-	  .setup = setup_mock_single, .batch = batch_probe,
-	  .teardown = teardown_mock, .batch_size = 1 },
-	{ .name = "probe_32_shared", .fig = { "probe", "release" },
-	  .setup = setup_mock_shared, .batch = batch_probe,
-	  .teardown = teardown_mock, .batch_size = 1 },
+	IOMMU_MAP("mock_map_4k", mock_domain, SZ_4K),
+	IOMMU_MAP("mock_map_2m", mock_domain, SZ_2M),
+	PROBE("probe_32", single),
+	PROBE("probe_32_shared", shared),
 };
 
 /* The timed loop of one thread; yields between batches. */
