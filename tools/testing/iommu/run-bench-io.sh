@@ -48,36 +48,18 @@ PARALLEL=${BENCHIO_PARALLEL:-0}
 DISK_MB=${BENCHIO_DISK_MB:-256}
 QEMU=${QEMU:-qemu-system-x86_64}
 
-src='' out=''
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--src) src=$2; shift 2 ;;
-	--out) out=$2; shift 2 ;;
-	*) break ;;
-	esac
-done
-if [ -z "$src" ] || [ -z "$out" ] || [ $# -lt 1 ]; then
-	echo "usage: $0 --src <tree> --out <dir> <kdir> [<kdir>...]" >&2
-	exit 2
-fi
-src=$(realpath "$src")
-mkdir -p "$out"
-out=$(realpath "$out")
+# shellcheck source=bench-lib.sh
+. "$T/bench-lib.sh"
+bench_args "$@"
 work=$out/work
-
-name_of() {
-	local base
-	base=$(basename "$1")
-	echo "${base#*x86_64-}"
-}
 
 # ---- build: iobench, one initramfs, a snapshot of each kernel ------------
 
 rm -rf "$work" && mkdir -p "$work"
 rm -f "$out"/*.console "$out"/*.console-failed* "$out"/*.qemu
 names=()
-for kdir in "$@"; do
-	name=$(name_of "$kdir")
+for kdir in "${kdirs[@]}"; do
+	name=$(bench_name "$kdir")
 	[ -f "$kdir/arch/x86/boot/bzImage" ] ||
 		{ echo "run-bench-io: no kernel in $kdir (make bench-kernels)" >&2; exit 1; }
 	# A snapshot: the build directory may be rebuilt while we run.
@@ -85,22 +67,8 @@ for kdir in "$@"; do
 	names+=("$name")
 done
 gcc -static -O2 -Wall -Wextra -o "$work/iobench" "$T/bench/iobench.c"
-gcc -O2 -o "$work/gen_init_cpio" "$src/usr/gen_init_cpio.c"
-cat > "$work/initramfs.list" <<EOF
-dir /dev 0755 0 0
-nod /dev/console 0600 0 0 c 5 1
-dir /bin 0755 0 0
-dir /sbin 0755 0 0
-dir /proc 0755 0 0
-dir /sys 0755 0 0
-file /init $T/bench/io-init 0755 0 0
-file /bin/busybox /bin/busybox 0755 0 0
-slink /bin/sh busybox 0777 0 0
-file /bin/iobench $work/iobench 0755 0 0
-EOF
-# One timestamp for every file: the guest's work must not depend on when
-# the initramfs was made (run-bench.sh says why).
-"$work/gen_init_cpio" -t 1735689600 "$work/initramfs.list" > "$work/initramfs.cpio"
+echo "file /bin/iobench $work/iobench 0755 0 0" |
+	bench_initramfs "$work" "$src" /bin/busybox "$T/bench/io-init"
 
 # One disk image per boot that may run at the same time (QEMU locks its
 # image), filled with a non-zero pattern so that every block is data, and
@@ -126,11 +94,7 @@ want_type() {
 problem() {
 	local log=$1 rc=$2 mode=$3 type
 	type=$(tr -d '\r' < "$log" | sed -n 's/^IOBENCH device .* type=//p' | head -n 1)
-	if grep -qE 'rcu: INFO: .*detected stall|self-detected stall' "$log"; then
-		echo "RCU stall"
-	elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-		echo "no power-off within ${TIMEOUT}s"
-	elif grep -q 'IOBENCH .*error=' "$log"; then
+	if grep -q 'IOBENCH .*error=' "$log"; then
 		tr -d '\r' < "$log" | grep -m1 'IOBENCH .*error='
 	elif grep -qE 'nvme nvme[0-9]+: .* timeout, (aborting|reset)' "$log"; then
 		# The host served I/Os so slowly that the driver timed them
@@ -138,10 +102,8 @@ problem() {
 		echo "NVMe I/O timed out in the guest"
 	elif [ "$type" != "$(want_type "$mode")" ]; then
 		echo "the NVMe's IOMMU domain is '${type:-?}', not $(want_type "$mode")"
-	elif ! grep -q 'IOBENCH done' "$log"; then
-		echo "no 'IOBENCH done' (QEMU exit $rc)"
-	elif ! "$T/console-check.sh" "$log" bench-io > /dev/null; then
-		"$T/console-check.sh" "$log" bench-io | sed 's/^FAIL bench-io: //'
+	else
+		bench_console_problem "$log" "$rc" 'IOBENCH done' bench-io
 	fi
 }
 
@@ -164,15 +126,11 @@ boot() {
 		start=$(date +%s)
 		rc=0
 		# -smp 1: one CPU, one NVMe I/O queue, and nothing the figures
-		# would owe to the order two vCPUs take turns in.  The RTC on
-		# guest time from a fixed date: see run-bench.sh.  The NVMe on
+		# would owe to the order two vCPUs take turns in.  The NVMe on
 		# pcie.0, alone in its IOMMU group.
 		# shellcheck disable=SC2054 # commas separate QEMU sub-options
-		timeout -k 10 "$TIMEOUT" "$QEMU" -accel tcg -M q35 -smp 1 \
-			-m 1G -icount shift=0,sleep=off \
-			-rtc base=2025-01-01T00:00:00,clock=vm \
-			-nodefaults -no-reboot \
-			-display none -kernel "$work/$name.bzImage" \
+		timeout -k 10 "$TIMEOUT" "$QEMU" "${BENCH_QEMU_ARGS[@]}" \
+			-M q35 -smp 1 -kernel "$work/$name.bzImage" \
 			-initrd "$work/initramfs.cpio" -append "$append" \
 			"${iommu[@]}" \
 			-drive file="$work/disk-$4.img",if=none,id=disk,format=raw,cache=unsafe \

@@ -74,38 +74,9 @@ BUILD=${BUILD:-$(cd "$T/../../.." && pwd)/build}
 # The module's DMA API cases, the only ones the rows other than intel run.
 DMA_CASES='map_*,coherent_*'
 
-src='' out=''
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--src) src=$2; shift 2 ;;
-	--out) out=$2; shift 2 ;;
-	*) break ;;
-	esac
-done
-if [ -z "$src" ] || [ -z "$out" ] || [ $# -lt 1 ]; then
-	echo "usage: $0 --src <tree> --out <dir> <kdir>..." >&2
-	exit 2
-fi
-src=$(realpath "$src")
-kdirs=()
-for k in "$@"; do
-	kdirs+=("$(realpath "$k")")
-done
-mkdir -p "$out"
-out=$(realpath "$out")
-
-name_of() {
-	local base
-	base=$(basename "$1")
-	echo "${base#bench-*-}"
-}
-
-arch_of() {
-	local base
-	base=$(basename "$1")
-	base=${base#bench-}
-	echo "${base%%-*}"
-}
+# shellcheck source=bench-lib.sh
+. "$T/bench-lib.sh"
+bench_args "$@"
 
 # ---- rows ----------------------------------------------------------------
 
@@ -206,9 +177,9 @@ arch_setup() {
 }
 
 for kdir in "${kdirs[@]}"; do
-	arch=$(arch_of "$kdir")
+	arch=$(bench_arch "$kdir")
 	arch_setup "$arch" "$kdir"
-	work=$out/work/$arch-$(name_of "$kdir")
+	work=$out/work/$arch-$(bench_name "$kdir")
 	[ -f "$kdir/$kimage" ] ||
 		{ echo "run-bench: no kernel in $kdir (make bench-kernels)" >&2; exit 1; }
 	rm -rf "$work" && mkdir -p "$work/module"
@@ -219,25 +190,8 @@ for kdir in "${kdirs[@]}"; do
 		> "$work/module.log" 2>&1 ||
 		{ tail -n 30 "$work/module.log"; echo "run-bench: module build failed" >&2
 		  exit 1; }
-	gcc -O2 -o "$work/gen_init_cpio" "$src/usr/gen_init_cpio.c"
-	cat > "$work/initramfs.list" <<-EOF
-	dir /dev 0755 0 0
-	nod /dev/console 0600 0 0 c 5 1
-	dir /bin 0755 0 0
-	dir /sbin 0755 0 0
-	dir /proc 0755 0 0
-	dir /sys 0755 0 0
-	dir /lib 0755 0 0
-	dir /lib/modules 0755 0 0
-	file /init $T/bench/init 0755 0 0
-	file /bin/busybox $busybox 0755 0 0
-	slink /bin/sh busybox 0777 0 0
-	file /lib/modules/iommu_bench.ko $work/module/iommu_bench.ko 0644 0 0
-	EOF
-	# One timestamp for every file: the guest's work must not depend on
-	# when the initramfs was made (see the RTC below).
-	"$work/gen_init_cpio" -t 1735689600 "$work/initramfs.list" \
-		> "$work/initramfs.cpio"
+	echo "file /lib/modules/iommu_bench.ko $work/module/iommu_bench.ko 0644 0 0" |
+		bench_initramfs "$work" "$src" "$busybox" "$T/bench/init"
 done
 
 # The trace events of each traced row: the module's marks and the
@@ -252,16 +206,7 @@ done
 
 # Why a console shows no complete run, empty if it does.
 problem() {
-	local log=$1 rc=$2
-	if grep -qE 'rcu: INFO: .*detected stall|self-detected stall' "$log"; then
-		echo "RCU stall"
-	elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-		echo "no power-off within ${TIMEOUT}s"
-	elif ! grep -q 'BENCH done' "$log"; then
-		echo "no 'BENCH done' (QEMU exit $rc)"
-	elif ! "$T/console-check.sh" "$log" bench > /dev/null; then
-		"$T/console-check.sh" "$log" bench | sed 's/^FAIL bench: //'
-	fi
+	bench_console_problem "$1" "$2" 'BENCH done' bench
 }
 
 # $1 kdir, $2 row, $3 mode, $4 set (1t or 2t), $5 round, $6 cases: boot,
@@ -269,8 +214,8 @@ problem() {
 boot() {
 	local name work log row=$2 mode=$3 set=$4 cases=$6 smp=1 strict=1
 	local attempt rc why start trace=() iommu=() qemu=() console=ttyS0
-	name=$(name_of "$1")
-	work=$out/work/$(arch_of "$1")-$name
+	name=$(bench_name "$1")
+	work=$out/work/$(bench_arch "$1")-$name
 	log=$out/$name-$row-$mode-$set-r$5.console
 	row_setup "$row"
 	[ "$mode" = lazy ] && strict=0
@@ -293,18 +238,9 @@ boot() {
 	for attempt in 1 2; do
 		start=$(date +%s)
 		rc=0
-		# The RTC runs from a fixed date (the initramfs's) on guest
-		# time: read from the host clock it makes the boot wait a
-		# varying number of instructions for it, which shifts every
-		# later timer interrupt and with it the figures of the batches
-		# they land in.
 		# shellcheck disable=SC2054 # commas separate QEMU sub-options
-		timeout -k 10 "$TIMEOUT" "${qemu[@]}" -accel tcg \
-			-M "$row_machine" -smp "$smp" \
-			-m 1G -icount shift=0,sleep=off \
-			-rtc base=2025-01-01T00:00:00,clock=vm \
-			-nodefaults -no-reboot \
-			-display none -kernel "$work/kernel" \
+		timeout -k 10 "$TIMEOUT" "${qemu[@]}" "${BENCH_QEMU_ARGS[@]}" \
+			-M "$row_machine" -smp "$smp" -kernel "$work/kernel" \
 			-initrd "$work/initramfs.cpio" -append "$append" \
 			"${iommu[@]}" \
 			-device edu,dma_mask=0xffffffffff,bus=pcie.0,addr=0x3 \
@@ -342,7 +278,7 @@ launch() {
 # The none row's kernel: the last x86_64 one given
 limit_kdir=
 for kdir in "${kdirs[@]}"; do
-	[ "$(arch_of "$kdir")" = x86_64 ] && limit_kdir=$kdir
+	[ "$(bench_arch "$kdir")" = x86_64 ] && limit_kdir=$kdir
 done
 
 start=$(date +%s)
@@ -354,7 +290,7 @@ for round in $(seq 1 "$ROUNDS"); do
 				cases=$(cases_of "$row" "$set")
 				[ "$cases" = - ] && continue
 				for kdir in "${kdirs[@]}"; do
-					[ "$(arch_of "$kdir")" = "$row_arch" ] ||
+					[ "$(bench_arch "$kdir")" = "$row_arch" ] ||
 						continue
 					[ "$row" = none ] &&
 						[ "$kdir" != "$limit_kdir" ] &&
