@@ -2,11 +2,22 @@
 /*
  * Private structures of the IOMMU core.
  *
- * The core is split by object: the registry of IOMMU instances, device probe,
- * groups and their sysfs, domains and the default domain policy, the one
- * function that moves a group between domains, DMA ownership, PASIDs,
- * map/unmap and reserved regions.  Data flows one way: probe -> group ->
- * domain/attach; ownership and PASIDs call attach, never the reverse.
+ * The core is split by object, in layers.  A file calls only into files
+ * below it, so data flows one way (make gates checks this from the symbol
+ * references of the objects):
+ *
+ *   registry.c  registration of instances, and the buses the core watches
+ *   probe.c     probe and release of devices
+ *   group.c     groups: lifetime, ids, members (topology.c holds the
+ *               device_group() helpers that drivers call to find one)
+ *   sysfs.c     a group's sysfs attributes (debugfs.c: its debugfs file)
+ *   policy.c    which default domain a group gets, and setting it up
+ *   owner.c     DMA ownership, above pasid.c: the PASIDs of a group
+ *   attach.c    the one function that moves a group between domains
+ *   domain.c    allocation, blocking domains, firmware's direct mappings
+ *   dev.c       dev->iommu, fwspecs, per-device queries
+ *   instance.c  the list of instances, and which one serves a device
+ *   map.c, resv.c  map/unmap and reserved regions, beside the layers
  *
  * Locks, outermost first:
  *
@@ -18,7 +29,7 @@
  *  2. iommu_group::mutex.  Everything a group owns: its member list, its
  *     domains, its owner state, and the writers of its PASID table.  Never
  *     held across a call that may take the probe lock.
- *  3. iommu_registry_lock (spinlock, registry.c).  The list of registered
+ *  3. iommu_registry_lock (spinlock, instance.c).  The list of registered
  *     instances; taken for list walks only, never across a driver callback.
  *
  * Paths that run without the group mutex, by design:
@@ -170,8 +181,21 @@ static inline bool iommu_dev_has_iommu(struct device *dev)
 	return dev->iommu && dev->iommu->iommu_dev;
 }
 
-/* registry.c: the registered IOMMU instances */
+/* The ops of the IOMMU driver that probed @dev, NULL if none did */
+static inline const struct iommu_ops *iommu_dev_probed_ops(struct device *dev)
+{
+	return iommu_dev_has_iommu(dev) ? dev_iommu_ops(dev) : NULL;
+}
 
+/* instance.c: the registered IOMMU instances */
+
+/*
+ * Put @iommu on the list with @ops, where probes may pick it; take it off.
+ * iommu_inst_add() takes the probe lock; iommu_inst_del() needs it held.
+ */
+int iommu_inst_add(struct iommu_device *iommu, const struct iommu_ops *ops);
+void iommu_inst_del(struct iommu_device *iommu);
+bool iommu_inst_any(void);
 /*
  * Try the instances that may own @dev: only the fwspec's instance when @dev
  * has a fwspec, otherwise every instance registered without a fwnode, each
@@ -179,14 +203,17 @@ static inline bool iommu_dev_has_iommu(struct device *dev)
  * instance and holds a reference on its module.  Caller holds the probe lock
  * and has allocated dev->iommu.
  */
-int iommu_reg_probe_device(struct device *dev);
-/* Drop what iommu_reg_probe_device() took. Probe lock held. */
-void iommu_reg_release_device(struct device *dev);
+int iommu_inst_probe_device(struct device *dev);
+/* Drop what iommu_inst_probe_device() took. Probe lock held. */
+void iommu_inst_release_device(struct device *dev);
 
-/* probe.c: probe and release of devices */
+/* dev.c: per-device data */
 
 /* Allocate dev->iommu if needed; probe lock held. */
 struct dev_iommu *iommu_dev_get_param(struct device *dev);
+
+/* probe.c: probe and release of devices */
+
 /* Bus notifier shared by iommu_device_register{,_bus}() */
 int iommu_dev_bus_notifier(struct notifier_block *nb, unsigned long action,
 			   void *data);
@@ -240,7 +267,7 @@ const char *iommu_grp_type_name(unsigned int type);
  */
 int iommu_grp_sysfs_update(struct iommu_group *group, bool populate);
 
-/* domain.c: allocation and the default domain policy */
+/* domain.c: allocation, blocking domains, direct mappings */
 
 /*
  * Allocate a domain of @type (IOMMU_DOMAIN_*) from the ops of @dev, using a
@@ -249,6 +276,13 @@ int iommu_grp_sysfs_update(struct iommu_group *group, bool populate);
  */
 struct iommu_domain *iommu_dom_alloc_for_dev(struct device *dev,
 					     unsigned int type);
+/* Map @dev's IOMMU_RESV_DIRECT regions into @domain. */
+int iommu_dom_map_direct(struct iommu_domain *domain, struct device *dev);
+/* The blocking domain of @group, allocated on first use. Group mutex held. */
+struct iommu_domain *iommu_dom_get_blocking(struct iommu_group *group);
+
+/* policy.c: the default domain of a group */
+
 /*
  * The default domain type for @group: @req (0 for the policy) reconciled with
  * every member's def_domain_type() and the driver's static default domain.
@@ -265,10 +299,6 @@ int iommu_dom_check_member(struct iommu_group *group, struct device *dev);
  * Group mutex held.
  */
 int iommu_dom_setup_default(struct iommu_group *group, int req);
-/* Map @dev's IOMMU_RESV_DIRECT regions into @domain. */
-int iommu_dom_map_direct(struct iommu_domain *domain, struct device *dev);
-/* The blocking domain of @group, allocated on first use. Group mutex held. */
-struct iommu_domain *iommu_dom_get_blocking(struct iommu_group *group);
 
 /* attach.c: the one place a group changes domain */
 

@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The registry of IOMMU instances, and the choice of the instance that
- * translates a device.
+ * Registration of IOMMU instances, and the buses the core watches.
  *
- * Several IOMMU drivers may be registered at once (a real one beside the
- * iommufd and KUnit mocks, or two kinds of hardware on one machine).  A
- * device described by firmware (fwspec) belongs to the instance its fwspec
- * names and to nobody else.  A device without a fwspec is offered to the
- * instances registered without a firmware node, one driver (one distinct
- * iommu_ops) at a time; a driver that only works from a fwspec registers
- * with a fwnode and is never asked about such a device.
+ * This is the top of the core: registering an instance puts it on the list
+ * (instance.c) and then probes every device of the client buses
+ * (probe.c); unregistering takes it off and releases its devices.  The bus
+ * notifiers installed here probe and release devices as they come and go.
  */
 #define pr_fmt(fmt) "iommu: " fmt
 
@@ -19,30 +15,11 @@
 #include <linux/fsl/mc.h>
 #include <linux/host1x_context_bus.h>
 #include <linux/init.h>
-#include <linux/list.h>
-#include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/platform_device.h>
-#include <linux/property.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 
 #include "core.h"
-
-/*
- * Registered instances (struct iommu_device::list), in registration order.
- *
- * Writers hold iommu_probe_device_lock and then iommu_registry_lock; a
- * reader holds either.  A probe or release runs under the probe lock, so it
- * walks a list nobody can change under it and may call into drivers (which
- * sleep, and may look the registry up themselves through
- * iommu_ops_from_fwnode()) without the spinlock.  Readers outside the probe
- * lock take the spinlock and never call out while holding it.  An instance
- * off the list has no device left pointing at it: unregistering releases
- * them before the probe lock is dropped.
- */
-static LIST_HEAD(iommu_registry);
-static DEFINE_SPINLOCK(iommu_registry_lock);
 
 /*
  * The buses whose devices an IOMMU may translate, in the order a new
@@ -106,30 +83,6 @@ static bool iommu_reg_is_client_bus(const struct bus_type *bus)
 	return false;
 }
 
-/* Put @iommu on the registry with @ops; a probe may pick it from now on. */
-static int iommu_reg_add(struct iommu_device *iommu,
-			 const struct iommu_ops *ops)
-{
-	/*
-	 * A probed device pins the module of its driver's ops; a module
-	 * that does not name itself in them could go away under it.
-	 */
-	if (WARN_ON(is_module_address((unsigned long)ops) && !ops->owner))
-		return -EINVAL;
-
-	mutex_lock(&iommu_probe_device_lock);
-	/*
-	 * Drivers (Intel, AMD) treat iommu->ops as "this instance is live"
-	 * when a device is probed: set it where probes are excluded.
-	 */
-	iommu->ops = ops;
-	spin_lock(&iommu_registry_lock);
-	list_add_tail(&iommu->list, &iommu_registry);
-	spin_unlock(&iommu_registry_lock);
-	mutex_unlock(&iommu_probe_device_lock);
-	return 0;
-}
-
 /* Offer the devices of every client bus to the instances; stop at an error */
 static int iommu_reg_probe_buses(void)
 {
@@ -167,7 +120,7 @@ int iommu_device_register(struct iommu_device *iommu,
 
 	if (hwdev)
 		iommu->fwnode = dev_fwnode(hwdev);
-	ret = iommu_reg_add(iommu, ops);
+	ret = iommu_inst_add(iommu, ops);
 	if (ret)
 		return ret;
 
@@ -192,9 +145,7 @@ EXPORT_SYMBOL_GPL(iommu_device_register);
 void iommu_device_unregister(struct iommu_device *iommu)
 {
 	mutex_lock(&iommu_probe_device_lock);
-	spin_lock(&iommu_registry_lock);
-	list_del(&iommu->list);
-	spin_unlock(&iommu_registry_lock);
+	iommu_inst_del(iommu);
 
 	iommu_dev_release_all(iommu);
 
@@ -225,7 +176,7 @@ EXPORT_SYMBOL_GPL(iommu_device_unregister);
 int iommu_device_register_bus(struct iommu_device *iommu, const struct iommu_ops *ops,
 			      const struct bus_type *bus, struct notifier_block *nb)
 {
-	int ret = iommu_reg_add(iommu, ops);
+	int ret = iommu_inst_add(iommu, ops);
 
 	if (ret)
 		return ret;
@@ -276,142 +227,6 @@ EXPORT_SYMBOL_GPL(iommu_device_unregister_bus);
  */
 bool iommu_present(const struct bus_type *bus)
 {
-	bool any;
-
-	if (!iommu_reg_is_client_bus(bus))
-		return false;
-
-	spin_lock(&iommu_registry_lock);
-	any = !list_empty(&iommu_registry);
-	spin_unlock(&iommu_registry_lock);
-	return any;
+	return iommu_reg_is_client_bus(bus) && iommu_inst_any();
 }
 EXPORT_SYMBOL_GPL(iommu_present);
-
-/*
- * The ops of the first instance registered with @fwnode.  A NULL @fwnode
- * finds the first instance registered without one: of_iommu, ACPI and the
- * legacy arm-smmu binding rely on that, through iommu_fwspec_ops() and
- * iommu_fwspec_init(dev, NULL).  The probe itself does not (see
- * iommu_reg_probe_device()).
- */
-const struct iommu_ops *iommu_ops_from_fwnode(const struct fwnode_handle *fwnode)
-{
-	const struct iommu_ops *found = NULL;
-	struct iommu_device *iter;
-
-	spin_lock(&iommu_registry_lock);
-	list_for_each_entry(iter, &iommu_registry, list) {
-		if (iter->fwnode != fwnode)
-			continue;
-		found = iter->ops;
-		break;
-	}
-	spin_unlock(&iommu_registry_lock);
-	return found;
-}
-
-/* Did an instance registered before @iommu, without a fwnode, share its ops? */
-static bool iommu_reg_ops_seen(struct iommu_device *iommu)
-{
-	struct iommu_device *prev;
-
-	list_for_each_entry(prev, &iommu_registry, list) {
-		if (prev == iommu)
-			break;
-		if (!prev->fwnode && prev->ops == iommu->ops)
-			return true;
-	}
-	return false;
-}
-
-static bool iommu_reg_is_listed(struct iommu_device *iommu)
-{
-	struct iommu_device *iter;
-
-	list_for_each_entry(iter, &iommu_registry, list) {
-		if (iter == iommu)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Offer @dev to the driver of @iommu.  On success the driver's module is
- * pinned and dev->iommu names the instance the driver chose, which must be
- * a registered one of the same driver.  Probe lock held.
- */
-static int iommu_reg_offer(struct iommu_device *iommu, struct device *dev)
-{
-	const struct iommu_ops *ops = iommu->ops;
-	struct iommu_device *chosen;
-
-	/* The driver is being unloaded: it takes no new devices */
-	if (!try_module_get(ops->owner))
-		return -ENODEV;
-
-	chosen = ops->probe_device(dev);
-	if (IS_ERR_OR_NULL(chosen)) {
-		module_put(ops->owner);
-		return chosen ? PTR_ERR(chosen) : -ENODEV;
-	}
-	dev->iommu->iommu_dev = chosen;
-
-	/*
-	 * Unregistering only releases the devices of listed instances, so a
-	 * device must never point at one that is not (or no longer) listed.
-	 */
-	if (chosen->ops != ops || !iommu_reg_is_listed(chosen)) {
-		dev_warn(dev, "IOMMU driver chose an unregistered instance\n");
-		if (ops->release_device)
-			ops->release_device(dev);
-		dev->iommu->iommu_dev = NULL;
-		module_put(ops->owner);
-		return -ENODEV;
-	}
-	return 0;
-}
-
-int iommu_reg_probe_device(struct device *dev)
-{
-	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(dev);
-	struct iommu_device *iommu;
-	int ret = -ENODEV;
-	int err;
-
-	lockdep_assert_held(&iommu_probe_device_lock);
-
-	if (fwspec && fwspec->iommu_fwnode) {
-		list_for_each_entry(iommu, &iommu_registry, list) {
-			if (iommu->fwnode == fwspec->iommu_fwnode)
-				return iommu_reg_offer(iommu, dev);
-		}
-		/*
-		 * Its instance went away after the fwspec was made; firmware
-		 * code defers on its own while it is not there yet.
-		 */
-		return -ENODEV;
-	}
-
-	list_for_each_entry(iommu, &iommu_registry, list) {
-		if (iommu->fwnode || iommu_reg_ops_seen(iommu))
-			continue;
-		err = iommu_reg_offer(iommu, dev);
-		if (!err)
-			return 0;
-		/* A refusal is not news; a real failure is, if nobody accepts */
-		if (ret == -ENODEV)
-			ret = err;
-	}
-	return ret;
-}
-
-void iommu_reg_release_device(struct device *dev)
-{
-	const struct iommu_ops *ops = dev_iommu_ops(dev);
-
-	lockdep_assert_held(&iommu_probe_device_lock);
-
-	dev->iommu->iommu_dev = NULL;
-	module_put(ops->owner);
-}

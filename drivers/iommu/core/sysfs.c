@@ -128,7 +128,7 @@ static int iommu_grp_change_default(struct iommu_group *group, int req)
 		return -EPERM;
 
 	/*
-	 * domain.c decides what a group in use may still change (a DMA
+	 * policy.c decides what a group in use may still change (a DMA
 	 * domain gaining its flush queue in place) and refuses the rest.
 	 */
 	ret = iommu_dom_setup_default(group, req);
