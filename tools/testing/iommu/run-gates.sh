@@ -4,9 +4,10 @@
 # usage: run-gates.sh <project-root> <tree> <kdir> <out-prefix>
 #
 # Quality gates on our kernel sources: checkpatch --strict, kernel-doc,
-# sparse (C=2, i.e. every file checked whether or not it needs rebuilding)
-# and Coccinelle (the tree's coccicheck, and our semantic patches for the
-# core's invariants in tools/testing/iommu/cocci/).
+# sparse (C=2, i.e. every file checked whether or not it needs rebuilding),
+# the core's layering and size (core-layout.py) and Coccinelle (the
+# tree's coccicheck, and our semantic patches for the core's invariants in
+# tools/testing/iommu/cocci/).
 # <kdir> is a configured O= directory built with our core.  Writes one
 # result line per gate and per offending file to <out-prefix>.results.
 top=$(realpath "$1")
@@ -63,6 +64,16 @@ if [ $rc -ne 0 ] || [ -n "$hits" ]; then
 else
 	echo "PASS $name/sparse" >> "$out.results"
 fi
+# The core's shape: no loop between its files (from the objects' symbol
+# references, so sparse's build above must have made them), no file over
+# 800 lines, and its code lines against iommu.c's under a budget.
+"$top/tools/testing/iommu/core-layout.py" "$name" drivers/iommu/core \
+	"$kdir/drivers/iommu/core" "$tree/drivers/iommu/iommu.c" \
+	tools/testing/iommu/core-code-budget > "$out.layout" 2>&1
+grep -E '^(PASS|FAIL) ' "$out.layout" >> "$out.results" ||
+	echo "FAIL $name/core-layout: $(head -1 "$out.layout")" >> "$out.results"
+cat "$out.layout" >> "$out.log"
+
 # Coccinelle: the tree's own semantic patches on our directories, then
 # ours (tools/testing/iommu/cocci/*.cocci) for the core's invariants, each
 # of which must also catch the violation planted for it.  A finding is a
