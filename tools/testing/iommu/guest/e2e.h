@@ -76,6 +76,11 @@ struct iommu_model {
 				   const char *bdf, uint64_t addr);
 	const char *no_fault_report;	/* why not, when it reports none */
 	/*
+	 * Why DMA by the edu behind the PCIe-to-PCI bridge (the shared group)
+	 * cannot be checked on this model; NULL when it can.
+	 */
+	const char *no_bridge_dma;
+	/*
 	 * Bytes the edu writes in a DMA meant to fault (0: EDU_XFER), so that
 	 * it makes few enough reports to get past the log's rate limit.
 	 */
@@ -192,6 +197,21 @@ void test_dma_mode(const struct topo *t);
 void test_bench_smoke(const struct topo *t);
 
 /* tests.c */
+#define RT_SIZE		(4 * PAGE)	/* buffer mapped for a round trip */
+
+uint64_t now_ms(void);
+/* RAM that stays put for the device: mapped, populated and locked */
+void *alloc_locked(size_t size);
+void free_locked(void *buf, size_t size);
+/*
+ * Map a RT_SIZE buffer at @iova, copy a pattern of @seed RAM -> edu -> RAM
+ * through it, unmap, and check every byte: 0, or why().
+ */
+int round_trip(struct vfio *v, uint8_t *buf, uint64_t iova, unsigned int seed);
+
+/* storm.c */
+void test_bind_storm(const struct topo *t);
+
 /* Result lines one test may print */
 #define E2E_MAX_RESULTS	6
 

@@ -236,6 +236,15 @@ static const struct iommu_model models[] = {
 		 */
 		.no_fault_report =
 			"QEMU's AMD-Vi model logs no IO_PAGE_FAULT event for an unmapped IOVA (amdvi_page_walk() stops at an empty entry silently)",
+		/*
+		 * Seen on both cores (2026-12-07): an edu behind the bridge
+		 * never writes the buffer VFIO mapped for it, through a type1
+		 * container or iommufd, while the same round trip works on
+		 * the singleton edu and behind VT-d.  The cause is not known
+		 * yet; until it is, no test makes those edu DMA here.
+		 */
+		.no_bridge_dma =
+			"behind QEMU's AMD-Vi an edu behind the PCIe-to-PCI bridge never writes the buffer VFIO mapped for it, on either core (cause not known yet)",
 	},
 	/*
 	 * Linux 6.12 configures an endpoint that ACPI VIOT puts behind the

@@ -18,7 +18,6 @@
 
 #include "e2e.h"
 
-#define RT_SIZE		(4 * PAGE)	/* buffer mapped for a round trip */
 #define RT_SRC		0x800		/* source, crosses a page boundary */
 #define RT_DST		0x2400		/* destination, crosses one too */
 #define GUARD		0x5a
@@ -38,7 +37,7 @@
 
 static const char *vfio_pci = "vfio-pci";
 
-static uint64_t now_ms(void)
+uint64_t now_ms(void)
 {
 	struct timespec ts;
 
@@ -77,7 +76,7 @@ static void fault_quiesce(void)
 		sleep_ms(last + FAULT_QUIET_MS - now_ms());
 }
 
-static void *alloc_locked(size_t size)
+void *alloc_locked(size_t size)
 {
 	void *buf;
 
@@ -92,7 +91,7 @@ static void *alloc_locked(size_t size)
 	return buf;
 }
 
-static void free_locked(void *buf, size_t size)
+void free_locked(void *buf, size_t size)
 {
 	if (buf)
 		munmap(buf, size);
@@ -104,8 +103,8 @@ static void free_locked(void *buf, size_t size)
  * source and the guard bytes around both.  Leaves the pattern of @seed in
  * the edu buffer.
  */
-static int round_trip(struct vfio *v, uint8_t *buf, uint64_t iova,
-		      unsigned int seed)
+int round_trip(struct vfio *v, uint8_t *buf, uint64_t iova,
+	       unsigned int seed)
 {
 	uint8_t want[EDU_XFER];
 	size_t bad, first = 0;
@@ -666,6 +665,9 @@ const struct test tests[] = {
 	  .fn = test_ownership_container },
 	{ .name = "ownership-cdev", .results = { "ownership-cdev" },
 	  .fn = test_ownership_cdev },
+	/* storm.c: two processes fighting over the shared group */
+	{ .name = "bind-storm", .results = { "bind-storm" },
+	  .fn = test_bind_storm },
 	{ .name = "module",
 	  .results = { "module-dma-api", "module-dma-sg",
 		       "module-dma-coherent-4m", "module-dma-noncontig",
