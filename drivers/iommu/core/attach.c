@@ -5,15 +5,19 @@
  * grp_dev_attach_now() is the only caller of a driver's attach_dev(), for
  * iommu_grp_set_domain(), which moves a group's members, for
  * iommu_deferred_attach(), which completes an attach that set_domain() held
- * back, and for iommu_grp_release_attach(), which moves a leaving device to
- * its driver's release_domain (tools/testing/iommu/cocci checks this).  Everything
+ * back, for iommu_grp_release_attach(), which moves a leaving device to
+ * its driver's release_domain, and for iommu_grp_reset_{block,unblock}(),
+ * which move one member in and out of a PCI reset (reset.c)
+ * (tools/testing/iommu/cocci checks this).  Everything
  * else here is a policy check in front of it.  There is no detach: leaving
  * a domain is attaching another one, the core's default or blocking domain
  * when nobody chose any.
  *
  * Invariants, under the group mutex:
  *  - Every member of a group is attached to iommu_group::domain, except
- *    members whose attach is deferred (dev_iommu::attach_deferred).
+ *    members whose attach is deferred (dev_iommu::attach_deferred) and
+ *    members inside a PCI reset (group_device::reset_depth), which are on
+ *    the blocking domain.
  *  - A member is only ever deferred while the group's domain is its default
  *    domain.  Its first real attach, to whatever domain, ends the deferral
  *    for good: the hardware then follows our tables (seed 000).
@@ -159,6 +163,10 @@ static void grp_dev_restore(struct iommu_group *group, struct device *dev,
  * old or the new domain, or dropped, never anything else.  A member whose
  * attach is deferred stays so when @domain is the default domain.
  *
+ * While a member is inside a PCI reset only IOMMU_SET_MUST_SUCCEED moves
+ * happen, and they leave that member on the blocking domain: it joins
+ * @domain when its reset is done (reset.c).
+ *
  * When a member refuses @domain, it and the members moved already go back
  * to the group's current domain and the group stays there.  With
  * IOMMU_SET_MUST_SUCCEED there is nothing to go back to: the member that
@@ -166,8 +174,9 @@ static void grp_dev_restore(struct iommu_group *group, struct device *dev,
  * move on.
  *
  * Context: group mutex held.
- * Return: 0 once the group is on @domain; otherwise the first errno, the
- * group being on its previous domain, or on @domain (with the refusing
+ * Return: 0 once the group is on @domain; -EBUSY, nothing changed, while a
+ * member resets (unless IOMMU_SET_MUST_SUCCEED); otherwise the first errno,
+ * the group being on its previous domain, or on @domain (with the refusing
  * members blocked) for IOMMU_SET_MUST_SUCCEED.
  */
 int iommu_grp_set_domain(struct iommu_group *group, struct iommu_domain *domain,
@@ -181,10 +190,16 @@ int iommu_grp_set_domain(struct iommu_group *group, struct iommu_domain *domain,
 	iommu_grp_assert_locked(group);
 	if (WARN_ON(!domain))
 		return -EINVAL;
+	/* The domain a resetting member returns to must stay (reset.c) */
+	if (group->resetting && !(flags & IOMMU_SET_MUST_SUCCEED))
+		return -EBUSY;
 	if (domain == prev)
 		return 0;
 
 	for_each_group_device(group, gdev) {
+		/* Blocked for its reset; it follows the group when that ends */
+		if (gdev->reset_depth)
+			continue;
 		ret = grp_dev_may_move(group, gdev->dev, domain);
 		if (!ret) {
 			asked = gdev;
@@ -215,6 +230,60 @@ err_undo:
 			break;
 	}
 	return ret;
+}
+
+/**
+ * iommu_grp_reset_block() - put one member on the blocking domain for a reset
+ * @group: the group
+ * @dev: a member with an IOMMU, about to be reset (reset.c)
+ *
+ * Only @dev moves: the group's domain and its other members stay where they
+ * are.  This is a real attach, so a deferred attach of @dev ends here (the
+ * reset ends whatever DMA a previous kernel left running anyway), as it does
+ * in grp_dev_move() even when the driver refuses.
+ *
+ * Context: group mutex held.
+ * Return: 0, or the errno of the blocking domain's allocation or attach; @dev
+ * is then back on the group's domain (blocked if its driver refuses that too).
+ */
+int iommu_grp_reset_block(struct iommu_group *group, struct device *dev)
+{
+	struct iommu_domain *blocking;
+	int ret;
+
+	iommu_grp_assert_locked(group);
+	blocking = iommu_dom_get_blocking(group);
+	if (IS_ERR(blocking))
+		return PTR_ERR(blocking);
+
+	grp_dev_end_deferral(dev);
+	ret = grp_dev_attach_now(dev, blocking);
+	if (ret)
+		grp_dev_restore(group, dev, group->domain);
+	return ret;
+}
+
+/**
+ * iommu_grp_reset_unblock() - return a member from its reset to its group
+ * @group: the group
+ * @dev: a member that iommu_grp_reset_block() blocked
+ *
+ * @dev joins the domain the group is on now, which a release of the group
+ * (IOMMU_SET_MUST_SUCCEED) may have changed during the reset.  A group with
+ * no domain yet (its default domain not set up) leaves @dev blocked: its
+ * set-up attaches every member.
+ *
+ * Context: group mutex held.
+ */
+void iommu_grp_reset_unblock(struct iommu_group *group, struct device *dev)
+{
+	struct iommu_domain *domain = group->domain;
+
+	iommu_grp_assert_locked(group);
+	if (!domain || domain == group->blocking_domain)
+		return;
+	/* Blocked, with a warning, if its driver refuses its group's domain */
+	grp_dev_restore(group, dev, domain);
 }
 
 /**
@@ -479,7 +548,8 @@ EXPORT_SYMBOL_NS_GPL(iommu_group_replace_domain, IOMMUFD_INTERNAL);
  * that cannot sleep is no answer, as attach_dev() may sleep; and attaching
  * without the mutex would race with owner claims and domain switches.
  *
- * Return: 0, or the errno of the attach, @dev then staying deferred.
+ * Return: 0; -EBUSY while a member of the group is inside a PCI reset; or
+ * the errno of the attach; @dev then staying deferred.
  */
 int iommu_deferred_attach(struct device *dev, struct iommu_domain *domain)
 {
@@ -495,6 +565,9 @@ int iommu_deferred_attach(struct device *dev, struct iommu_domain *domain)
 	guard(mutex)(&group->mutex);
 	if (!dev->iommu->attach_deferred)
 		return 0;
+	/* A member resets: the group stays as it is, the next mapping retries */
+	if (group->resetting)
+		return -EBUSY;
 	/* Deferred devices only exist in a group on its default domain */
 	if (WARN_ON(domain != group->domain))
 		return -EINVAL;

@@ -113,6 +113,13 @@ enum iommu_owner_state {
  * @debugfs: its file in /sys/kernel/debug/iommu/groups, or NULL (debugfs.c)
  * @setup_node: on the list of groups whose default domain bus_iommu_probe()
  *              still has to set up, under the probe lock
+ * @resetting: how many members are inside a PCI reset (group_device::
+ *             reset_depth > 0, reset.c).  Under @mutex, like the depths it
+ *             counts.  While non-zero, iommu_grp_set_domain() refuses every
+ *             change that may fail with -EBUSY and moves no resetting
+ *             member, pasid.c refuses PASID attaches, and
+ *             iommu_deferred_attach() refuses every member: @domain and
+ *             @pasids stay what the resetting members return to.
  */
 struct iommu_group {
 	struct kobject kobj;
@@ -133,6 +140,7 @@ struct iommu_group {
 	struct xarray pasids;
 	struct dentry *debugfs;
 	struct list_head setup_node;
+	unsigned int resetting;
 };
 
 /**
@@ -141,11 +149,22 @@ struct iommu_group {
  * @dev: the member; the group holds no reference on it, the device's
  *       removal (bus notifier) takes it out of the group first
  * @link_name: name of its link in the group's "devices" directory
+ * @reset_depth: how many PCI resets of @dev are under way, nested (a bus
+ *               reset inside a device-specific one); 0 outside any.  Under
+ *               the group mutex.  Only reset.c changes it, from 0 to 1 once
+ *               @dev is on the group's blocking domain with its PASIDs torn
+ *               down, and back to 0 just before @dev returns to the group's
+ *               domain of then.  While non-zero, iommu_grp_set_domain() and
+ *               the PASID teardowns of pasid.c skip @dev, which is on
+ *               neither the group's domain nor its PASIDs.  It lives and dies
+ *               with the membership: a member leaving mid-reset takes its
+ *               count out of iommu_group::resetting.
  */
 struct group_device {
 	struct list_head node;
 	struct device *dev;
 	char *link_name;
+	unsigned int reset_depth;
 };
 
 #define for_each_group_device(group, gdev) \
@@ -234,6 +253,9 @@ void iommu_dev_release_all(struct iommu_device *iommu);
 int iommu_grp_add_member(struct iommu_group *group, struct device *dev);
 /* Reverse of iommu_grp_add_member(); group mutex held. */
 void iommu_grp_del_member(struct iommu_group *group, struct device *dev);
+/* The membership of @dev in @group, NULL if none; group mutex held. */
+struct group_device *iommu_grp_find_member(struct iommu_group *group,
+					   struct device *dev);
 /* Call @fn on every group (holding a reference), for registry walks */
 void iommu_grp_for_each(void (*fn)(struct iommu_group *group, void *data),
 			void *data);
@@ -329,6 +351,13 @@ int iommu_grp_attach_new_member(struct iommu_group *group, struct device *dev);
  * blocking domain when claimed, the default domain otherwise.
  */
 struct iommu_domain *iommu_grp_core_domain(struct iommu_group *group);
+/*
+ * reset.c's two moves of one member, the group's domain left alone: onto
+ * the blocking domain (0, or an errno with @dev back where it was), and back
+ * to the group's domain of the moment.  Group mutex held.
+ */
+int iommu_grp_reset_block(struct iommu_group *group, struct device *dev);
+void iommu_grp_reset_unblock(struct iommu_group *group, struct device *dev);
 
 /* owner.c */
 
@@ -346,6 +375,13 @@ int iommu_pasid_add_member(struct iommu_group *group, struct device *dev);
  * then not change owner.  Group mutex held.
  */
 bool iommu_pasid_group_busy(struct iommu_group *group);
+/*
+ * Tear the group's PASIDs down on @dev for its reset, keeping the table;
+ * set up on @dev again those the table holds once the reset is done.
+ * Group mutex held.
+ */
+void iommu_pasid_reset_block(struct iommu_group *group, struct device *dev);
+void iommu_pasid_reset_unblock(struct iommu_group *group, struct device *dev);
 
 /* resv.c */
 

@@ -345,8 +345,8 @@ void iommu_grp_for_each(void (*fn)(struct iommu_group *group, void *data),
 	}
 }
 
-static struct group_device *iommu_grp_find_member(struct iommu_group *group,
-						  struct device *dev)
+struct group_device *iommu_grp_find_member(struct iommu_group *group,
+					   struct device *dev)
 {
 	struct group_device *gdev;
 
@@ -447,6 +447,9 @@ void iommu_grp_del_member(struct iommu_group *group, struct device *dev)
 	if (WARN_ON(!gdev))
 		return;
 
+	/* Its reset ends here for the group: pci_dev_reset_iommu_done() finds no member */
+	if (gdev->reset_depth)
+		group->resetting--;
 	list_del(&gdev->node);
 	sysfs_remove_link(group->devices_kobj, gdev->link_name);
 	sysfs_remove_link(&dev->kobj, "iommu_group");

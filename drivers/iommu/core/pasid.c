@@ -109,7 +109,8 @@ static void pasid_dev_remove(struct device *dev, ioasid_t pasid,
 
 /*
  * Tear @pasid down on the PASID-capable members of @group, from the first
- * one up to @last included (all of them for NULL).
+ * one up to @last included (all of them for NULL).  A member inside a PCI
+ * reset had it torn down at the start of the reset.
  */
 static void pasid_remove_members(struct iommu_group *group, ioasid_t pasid,
 				 struct iommu_domain *domain,
@@ -118,7 +119,7 @@ static void pasid_remove_members(struct iommu_group *group, ioasid_t pasid,
 	struct group_device *gdev;
 
 	for_each_group_device(group, gdev) {
-		if (pasid_dev_capable(gdev->dev))
+		if (pasid_dev_capable(gdev->dev) && !gdev->reset_depth)
 			pasid_dev_remove(gdev->dev, pasid, domain);
 		if (gdev == last)
 			break;
@@ -218,6 +219,7 @@ static bool pasid_others_capable(struct iommu_group *group, struct device *dev)
  */
 void iommu_pasid_release_device(struct iommu_group *group, struct device *dev)
 {
+	struct group_device *gdev = iommu_grp_find_member(group, dev);
 	unsigned long pasid;
 	void *entry;
 
@@ -233,7 +235,65 @@ void iommu_pasid_release_device(struct iommu_group *group, struct device *dev)
 			xa_erase(&group->pasids, pasid);
 			trace_iommu_core_pasid(group->id, pasid, false);
 		}
+		/* A device leaving mid-reset had its PASIDs torn down already */
+		if (!gdev || !gdev->reset_depth)
+			pasid_dev_remove(dev, pasid, pasid_entry_domain(entry));
+	}
+}
+
+/**
+ * iommu_pasid_reset_block() - block the PASIDs of a member for its reset
+ * @group: the group
+ * @dev: a member that reset.c has just put on the blocking domain
+ *
+ * Every PASID of the group is torn down on @dev, which leaves its PASID
+ * traffic untranslated, as the blocking domain leaves its RID traffic.  The
+ * table keeps the entries, for the other members, for the fault path and
+ * for iommu_pasid_reset_unblock().
+ *
+ * Context: group mutex held.
+ */
+void iommu_pasid_reset_block(struct iommu_group *group, struct device *dev)
+{
+	unsigned long pasid;
+	void *entry;
+
+	iommu_grp_assert_locked(group);
+	if (!pasid_dev_capable(dev))
+		return;
+	xa_for_each_start(&group->pasids, pasid, entry, IOMMU_NO_PASID + 1)
 		pasid_dev_remove(dev, pasid, pasid_entry_domain(entry));
+}
+
+/**
+ * iommu_pasid_reset_unblock() - give a member back its group's PASIDs
+ * @group: the group
+ * @dev: a member whose reset is done, back on the group's RID domain
+ *
+ * The PASIDs set up are those the table holds now: the ones detached during
+ * the reset are gone from it (no attach could add any).  A PASID the driver
+ * refuses stays torn down on @dev, with a warning: its DMA on that PASID is
+ * then blocked, never translated by a domain the core does not know of.
+ *
+ * Context: group mutex held.
+ */
+void iommu_pasid_reset_unblock(struct iommu_group *group, struct device *dev)
+{
+	struct iommu_domain *domain;
+	unsigned long pasid;
+	void *entry;
+	int ret;
+
+	iommu_grp_assert_locked(group);
+	if (!pasid_dev_capable(dev))
+		return;
+	xa_for_each_start(&group->pasids, pasid, entry, IOMMU_NO_PASID + 1) {
+		domain = pasid_entry_domain(entry);
+		/* Torn down at the start of the reset: no old domain */
+		ret = domain->ops->set_dev_pasid(domain, dev, pasid, NULL);
+		if (ret)
+			dev_warn(dev, "PASID %lu not set up again after reset: %d\n",
+				 pasid, ret);
 	}
 }
 
@@ -335,6 +395,10 @@ static int pasid_attach_locked(struct iommu_group *group,
 
 	iommu_grp_assert_locked(group);
 
+	/* A resetting member must find the table as it left it (reset.c) */
+	if (group->resetting)
+		return -EBUSY;
+
 	/* The PASID must exist on every member that will carry it */
 	for_each_group_device(group, gdev)
 		if (pasid_dev_capable(gdev->dev) &&
@@ -373,7 +437,8 @@ static int pasid_attach_locked(struct iommu_group *group,
  * -EOPNOTSUPP if the domain or the driver cannot attach PASIDs; -EINVAL for
  * an invalid @pasid or one out of the range of @dev or of another member
  * with PASIDs, or a domain of another driver; -EBUSY if @pasid already has
- * a domain; or the driver's error.  On failure nothing changed, @handle
+ * a domain or a member of the group is inside a PCI reset; or the driver's
+ * error.  On failure nothing changed, @handle
  * included.
  */
 int iommu_attach_device_pasid(struct iommu_domain *domain, struct device *dev,
