@@ -5,8 +5,13 @@
  * failed or undone probe leaves behind.
  */
 #include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/pci.h>
 
 #include "iommu-test-mock.h"
@@ -429,6 +434,102 @@ static void fwspec_init_refuses_a_second_iommu(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, fwspec->iommu_fwnode, &fw->fwnode);
 }
 
+/* At most this many devices, for at most this long */
+#define RACE_DEVICES		48
+#define RACE_TIMEOUT		(5 * HZ)
+/* Devices on the bus before the registration starts, for its walk */
+#define RACE_DEVICES_BEFORE	8
+/* Devices still added once the registration returned */
+#define RACE_DEVICES_AFTER	4
+
+/* An instance registering from a thread of its own, see below */
+struct register_race {
+	struct iommu_mock *mock;
+	struct completion go;
+	atomic_t done;
+	int ret;
+};
+
+static int register_race_thread(void *data)
+{
+	struct register_race *race = data;
+
+	if (wait_for_completion_timeout(&race->go, RACE_TIMEOUT))
+		race->ret = iommu_mock_register(race->mock);
+	else
+		race->ret = -ETIMEDOUT;
+	atomic_set(&race->done, 1);
+	/* Exit only when the case says so: it holds no task reference */
+	while (!kthread_should_stop())
+		msleep(20);
+	return 0;
+}
+
+static void stop_race_thread(void *task)
+{
+	kthread_stop(task);
+}
+
+/*
+ * Registration against probe: devices keep appearing on the bus while a
+ * second driver's instance registers, some of them there before it
+ * starts.  Whether a device is offered to it by the registration's bus
+ * walk or by its bus notifier, the instance must be whole by then: its
+ * sysfs device (the driver's part) and the ops and fwnode it registers
+ * with (the core's).  The mock's probe_device() counts the calls that
+ * found it otherwise.
+ */
+static void instance_never_offered_device_before_registration_finished(struct kunit *test)
+{
+	struct iommu_mock_dev *mds[RACE_DEVICES];
+	struct register_race race = {};
+	unsigned int n = 0, after = 0, probed = 0, i;
+	struct task_struct *task;
+	unsigned long deadline;
+
+	iommu_mock_add(test, &fwspec_cfg);
+	race.mock = iommu_mock_add(test, &plain_cfg);
+	/* Back to an instance never registered, for the thread to register */
+	iommu_mock_unregister(race.mock);
+	WRITE_ONCE(race.mock->iommu.ops, NULL);
+	init_completion(&race.go);
+
+	task = kthread_run(register_race_thread, &race, "iommu-kunit-reg");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stop_race_thread,
+							   task));
+
+	/* Some for the registration's bus walk, then more while it runs */
+	deadline = jiffies + RACE_TIMEOUT;
+	while (n < RACE_DEVICES && after < RACE_DEVICES_AFTER &&
+	       time_before(jiffies, deadline)) {
+		bool registered = atomic_read(&race.done);
+
+		if (n == RACE_DEVICES_BEFORE)
+			complete(&race.go);
+		mds[n++] = iommu_mock_dev_add(test, race.mock, NULL);
+		/* Added while the registration ran, or once it had returned */
+		after += registered;
+	}
+	complete(&race.go);
+	while (!atomic_read(&race.done) && time_before(jiffies, deadline))
+		msleep(20);
+	KUNIT_ASSERT_TRUE_MSG(test, atomic_read(&race.done),
+			      "registration still running after %d s",
+			      RACE_TIMEOUT / HZ);
+	KUNIT_ASSERT_EQ(test, race.ret, 0);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&race.mock->unpublished_probes), 0);
+	/* The race took place: the instance got every device, early or late */
+	for (i = 0; i < n; i++)
+		probed += mds[i]->dev.iommu &&
+			  __iommu_get_iommu_dev(&mds[i]->dev) == &race.mock->iommu;
+	kunit_info(test, "%u devices: %u before the registration, %u during, %u after",
+		   n, RACE_DEVICES_BEFORE, n - RACE_DEVICES_BEFORE - after,
+		   after);
+	iommu_kunit_expect_gap(test, probed == n, GAP_NO_FWSPEC);
+}
+
 static struct kunit_case iommu_probe_test_cases[] = {
 	KUNIT_CASE(probe_fwspec_device_reaches_its_driver),
 	KUNIT_CASE(probe_fwspec_driver_not_asked_without_fwspec),
@@ -449,6 +550,7 @@ static struct kunit_case iommu_probe_test_cases[] = {
 	KUNIT_CASE(capable_asks_the_device_driver),
 	KUNIT_CASE(fwspec_init_defers_until_iommu_registered),
 	KUNIT_CASE(fwspec_init_refuses_a_second_iommu),
+	KUNIT_CASE(instance_never_offered_device_before_registration_finished),
 	{}
 };
 

@@ -242,6 +242,21 @@ static struct iommu_mock *dev_to_mock(struct device *dev)
 	return iommu_get_iommu_dev(dev, struct iommu_mock, iommu);
 }
 
+/*
+ * Whether the core may offer @mock devices: what the driver publishes before
+ * registering (the sysfs device) and what registering publishes (the ops and
+ * the fwnode the instance is found by) are all in place.
+ */
+static bool mock_published(struct iommu_mock *mock)
+{
+	struct device *hw = READ_ONCE(mock->iommu.dev);
+
+	return hw && device_is_registered(hw) &&
+	       READ_ONCE(mock->iommu.ops) == mock->reg_ops &&
+	       READ_ONCE(mock->iommu.fwnode) ==
+	       (mock->cfg.no_fwnode ? NULL : &mock->fwnode);
+}
+
 static struct iommu_device *mock_probe(struct iommu_mock *mock,
 				       struct iommu_mock_dev *md)
 {
@@ -251,6 +266,8 @@ static struct iommu_device *mock_probe(struct iommu_mock *mock,
 		.ret = md->cfg.probe_errno,
 	};
 
+	if (!mock_published(mock))
+		atomic_inc(&mock->unpublished_probes);
 	mock_log(mock, &ev);
 	if (md->cfg.probe_errno)
 		return ERR_PTR(md->cfg.probe_errno);

@@ -191,6 +191,11 @@ struct iommu_mock {
 	struct completion gate_entered;
 	struct completion gate_open;
 
+	/*
+	 * probe_device() calls that found the instance not fully published
+	 * yet: its sysfs device, or the ops and fwnode it registers with
+	 */
+	atomic_t unpublished_probes;
 	/* BY_KEY groups that the core has released */
 	atomic_t groups_released;
 	/* Paging domains allocated and not yet freed */
