@@ -49,6 +49,8 @@
 # Guest topology (IOMMU groups as Linux forms them):
 #   00:03.0  edu on pcie.0, alone in its group
 #   pcie-root-port -> pcie-pci-bridge -> two edu sharing one group
+#   x86_64 but AMD-Vi: pcie-root-port (00:08.0) -> an edu alone in its
+#           group, the one with a reset method (secondary bus reset)
 # except behind virtio-iommu and on arm64, where the two sharing a group
 # are functions 0 and 1 of slot 00:05 (multifunction, no ACS): QEMU 7.2's
 # virtio-iommu knows a device behind a PCIe-to-PCI bridge only by the
@@ -327,6 +329,19 @@ else
 		-device "$edu,bus=e2e_br,addr=0x2"
 	)
 fi
+# On x86_64, one more edu, alone behind a root port of its own: QEMU's edu
+# has neither FLR nor PM reset, so it is the one edu with a reset method
+# (a secondary bus reset, or its slot's), for the reset tests.  Its bus
+# sorts after the others, which keep their roles.  Not behind AMD-Vi:
+# QEMU 7.2's AMD-Vi model gives a device behind a root port no working
+# DMA (its writes never reach memory, before any reset), and the reset
+# tests say they could not run there.
+reset_edu=()
+# shellcheck disable=SC2054 # commas separate QEMU sub-options
+[ "$arch" = x86_64 ] && [ "$base" != amd ] && reset_edu=(
+	-device pcie-root-port,id=e2e_rp_reset,bus=pcie.0,addr=0x8,chassis=2,slot=2
+	-device "$edu,bus=e2e_rp_reset,addr=0x0"
+)
 # Two disks for real drivers' block I/O through the DMA-IOMMU layer, on
 # pcie.0 clear of the edu slots (00:03-00:05), each alone in its group: an
 # NVMe controller and a virtio-blk that offers VIRTIO_F_ACCESS_PLATFORM
@@ -382,7 +397,8 @@ qemu_args=(
 	-initrd "$work/initramfs.cpio" -append "$append"
 	${iommu_dev:+-device "$iommu_dev"}
 	-device "$edu,bus=pcie.0,addr=0x3"
-	"${shared[@]}" "${disks[@]}" "${trace[@]}" "${extra[@]}"
+	"${shared[@]}" "${reset_edu[@]}" "${disks[@]}" "${trace[@]}"
+	"${extra[@]}"
 )
 qemu_log=$work/qemu-$mode-$iommu.log
 rm -f "$ttys1" "$out.console"

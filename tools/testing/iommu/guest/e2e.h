@@ -42,6 +42,11 @@ struct topo {
 	int single_group;
 	char shared[2][BDF_LEN];	/* two edu sharing one IOMMU group */
 	int shared_group;
+	/*
+	 * alone in its IOMMU group and with a reset method (a secondary bus
+	 * reset, behind a root port of its own on x86_64); "" if none
+	 */
+	char reset[BDF_LEN];
 	char all[8][BDF_LEN];		/* every edu, to restore their state */
 	int nr_all;
 	int nr_primed;			/* given their group by a bind */
@@ -183,6 +188,7 @@ const char *vfio_kind_name(enum vfio_kind kind);
 int vfio_own(struct vfio *v, enum vfio_kind kind, const char *bdf);
 int vfio_open(struct vfio *v, enum vfio_kind kind, const char *bdf);
 void vfio_close(struct vfio *v);
+int vfio_reset(struct vfio *v);
 int vfio_map(struct vfio *v, void *va, uint64_t iova, uint64_t len);
 int vfio_unmap(struct vfio *v, uint64_t iova, uint64_t len);
 bool vfio_iova_ok(struct vfio *v, uint64_t iova, uint64_t len);

@@ -528,6 +528,168 @@ static void test_module_shared(const struct topo *t)
 	module_checks(t->shared[0], checks, 1);
 }
 
+/*
+ * The edu the reset tests use, and its reset method; false, with the result
+ * printed, where the topology has none: run-e2e.sh puts it behind a root
+ * port of its own on x86_64, but not behind AMD-Vi.
+ */
+static bool reset_edu(const struct topo *t, const char *name, char *method,
+		      size_t size)
+{
+	char path[PATH_MAX];
+
+	if (!t->reset[0] && !strcmp(e2e_iommu->name, "amd")) {
+		result(name, true, "no reset" E2E_NOT_CHECKED
+		       "a reset: QEMU 7.2's AMD-Vi gives an edu behind a root port no working DMA, so this row has no edu with a reset method");
+		return false;
+	}
+	if (!t->reset[0]) {
+		result(name, true, "no reset" E2E_NOT_CHECKED
+		       "a reset: no edu alone in its group has a reset method in this topology");
+		return false;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method",
+		 t->reset);
+	if (sysfs_read(path, method, size) < 0)
+		snprintf(method, size, "?");
+	method[strcspn(method, "\n")] = '\0';
+	return true;
+}
+
+/*
+ * A device reset while VFIO holds it, with a domain of VFIO's attached and
+ * DMA through it working: during the reset the core blocks the device
+ * (pci_dev_reset_iommu_prepare()), and afterwards the device must be on
+ * VFIO's domain again, or the next round trip faults.
+ */
+static void test_reset_vfio(const struct topo *t)
+{
+	const char *name = "reset-vfio";
+	uint64_t iova = 0x100000;
+	uint8_t *buf = NULL;
+	char method[64];
+	struct vfio v;
+	int ret;
+
+	if (!reset_edu(t, name, method, sizeof(method)))
+		return;
+	ret = pci_bind(t->reset, vfio_pci);
+	if (ret) {
+		result(name, false, "bind %s to vfio-pci: %s", t->reset,
+		       strerror(-ret));
+		goto out;
+	}
+	if (vfio_open(&v, VFIO_KIND_CONTAINER, t->reset)) {
+		result(name, false, "%s", e2e_why);
+		goto out;
+	}
+	buf = alloc_locked(RT_SIZE);
+	if (!buf) {
+		result(name, false, "buffer: %s", strerror(errno));
+		goto close;
+	}
+	if (round_trip(&v, buf, iova, 0x30)) {
+		result(name, false, "before the reset: %s", e2e_why);
+		goto close;
+	}
+	if (vfio_reset(&v)) {
+		result(name, false, "%s", e2e_why);
+		goto close;
+	}
+	if (round_trip(&v, buf, iova + RT_SIZE, 0x31)) {
+		result(name, false, "after VFIO_DEVICE_RESET: %s", e2e_why);
+		goto close;
+	}
+	result(name, true, "%s on %s: round trips at IOVA %#llx, VFIO_DEVICE_RESET (%s), then at %#llx: every byte matches",
+	       vfio_kind_name(VFIO_KIND_CONTAINER), t->reset,
+	       (unsigned long long)iova, method,
+	       (unsigned long long)(iova + RT_SIZE));
+close:
+	vfio_close(&v);
+out:
+	free_locked(buf, RT_SIZE);
+	pci_release(t->reset);
+}
+
+/* Whether the module's e2e_results on @bdf has "PASS dma-api" */
+static bool module_dma_api_passed(const char *bdf, char *line, size_t size)
+{
+	char path[PATH_MAX], buf[2048], *found;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/e2e_results",
+		 bdf);
+	if (sysfs_read(path, buf, sizeof(buf)) < 0) {
+		snprintf(line, size, "no e2e_results");
+		return false;
+	}
+	found = strstr(buf, "dma-api: ");
+	if (!found) {
+		snprintf(line, size, "no dma-api line");
+		return false;
+	}
+	while (found > buf && found[-1] != '\n')
+		found--;
+	snprintf(line, size, "%.*s", (int)strcspn(found, "\n"), found);
+	return !strncmp(found, "PASS ", 5);
+}
+
+/* Bind the module to @bdf and check its DMA API round trip */
+static int module_dma_api(const char *bdf, const char *when)
+{
+	char line[256];
+	int ret;
+
+	ret = pci_bind(bdf, E2E_DRIVER);
+	if (ret)
+		return why("%s: bind %s to %s: %s", when, bdf, E2E_DRIVER,
+			   strerror(-ret));
+	/* Its paging-domain check ends with a DMA to an unmapped IOVA */
+	fault_stamp();
+	if (!module_dma_api_passed(bdf, line, sizeof(line)))
+		return why("%s: %s", when, line);
+	return 0;
+}
+
+/*
+ * A reset through sysfs of a device a kernel driver (our module) is bound
+ * to and does DMA API round trips on: once the reset is done, the device
+ * must be on its group's default domain again, where a new round trip of
+ * the module's goes.
+ */
+static void test_reset_sysfs(const struct topo *t)
+{
+	const char *name = "reset-sysfs";
+	char path[PATH_MAX], method[64];
+	int ret;
+
+	if (!reset_edu(t, name, method, sizeof(method)))
+		return;
+	if (module_dma_api(t->reset, "before the reset")) {
+		result(name, false, "%s", e2e_why);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
+		 t->reset);
+	ret = sysfs_write(path, "1");
+	if (ret < 0) {
+		result(name, false, "write 1 to %s: %s", path, strerror(-ret));
+		goto out;
+	}
+	ret = pci_unbind(t->reset);
+	if (ret) {
+		result(name, false, "unbind %s: %s", t->reset, strerror(-ret));
+		goto out;
+	}
+	if (module_dma_api(t->reset, "after the reset")) {
+		result(name, false, "%s", e2e_why);
+		goto out;
+	}
+	result(name, true, "%s: %s DMA API round trip, reset (%s) while bound, round trip again after a rebind: both pass",
+	       t->reset, E2E_DRIVER, method);
+out:
+	pci_release(t->reset);
+}
+
 /* The guest has the devices the tests need, and nothing grabbed them. */
 static void test_topology(const struct topo *t)
 {
@@ -677,6 +839,10 @@ const struct test tests[] = {
 	  .fn = test_module_shared },
 	{ .name = "group-explained", .results = { "group-explained" },
 	  .fn = test_group_explained },
+	{ .name = "reset-vfio", .results = { "reset-vfio" },
+	  .fn = test_reset_vfio },
+	{ .name = "reset-sysfs", .results = { "reset-sysfs" },
+	  .fn = test_reset_sysfs },
 	/* bench.c: make bench's module still builds, loads and runs */
 	{ .name = "bench-smoke", .results = { "bench-smoke" },
 	  .fn = test_bench_smoke },

@@ -323,6 +323,16 @@ int topo_discover(struct topo *t)
 			}
 		}
 	}
+	for (i = 0; i < n && !t->reset[0]; i++) {
+		char path[PATH_MAX];
+		int g = pci_group(names[i]);
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
+			 names[i]);
+		if (g >= 0 && group_devices(g, members, 8) == 1 &&
+		    !access(path, W_OK))
+			snprintf(t->reset, BDF_LEN, "%s", names[i]);
+	}
 	if (!n)
 		snprintf(t->error, sizeof(t->error), "no edu device found");
 	else if (!t->single[0])

@@ -282,6 +282,23 @@ int vfio_open(struct vfio *v, enum vfio_kind kind, const char *bdf)
 	return ret;
 }
 
+/*
+ * Reset the device as a VMM resets an assigned one (VFIO_DEVICE_RESET):
+ * the PCI core's reset method, the group staying with VFIO.
+ */
+int vfio_reset(struct vfio *v)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+
+	if (ioctl(v->device, VFIO_DEVICE_GET_INFO, &info))
+		return why("VFIO_DEVICE_GET_INFO: %s", strerror(errno));
+	if (!(info.flags & VFIO_DEVICE_FLAGS_RESET))
+		return why("VFIO reports no reset for the device");
+	if (ioctl(v->device, VFIO_DEVICE_RESET))
+		return why("VFIO_DEVICE_RESET: %s", strerror(errno));
+	return 0;
+}
+
 /* Give everything back; VFIO releases the group's DMA ownership. */
 void vfio_close(struct vfio *v)
 {
