@@ -540,7 +540,7 @@ static bool reset_edu(const struct topo *t, const char *name, char *method,
 
 	if (!t->reset[0] && !strcmp(e2e_iommu->name, "amd")) {
 		result(name, true, "no reset" E2E_NOT_CHECKED
-		       "a reset: QEMU 7.2's AMD-Vi gives an edu behind a root port no working DMA, so this row has no edu with a reset method");
+		       "a reset: behind QEMU 7.2's AMD-Vi an edu behind a root port gets no working DMA (on either core), so this row has no edu with a reset method");
 		return false;
 	}
 	if (!t->reset[0]) {
