@@ -195,6 +195,19 @@ static inline struct device *iommu_grp_first_dev(struct iommu_group *group)
 	return list_first_entry(&group->devices, struct group_device, node)->dev;
 }
 
+/* The membership of @dev in @group, NULL if none */
+static inline struct group_device *
+iommu_grp_find_member(struct iommu_group *group, struct device *dev)
+{
+	struct group_device *gdev;
+
+	iommu_grp_assert_locked(group);
+	for_each_group_device(group, gdev)
+		if (gdev->dev == dev)
+			return gdev;
+	return NULL;
+}
+
 static inline bool iommu_dev_has_iommu(struct device *dev)
 {
 	return dev->iommu && dev->iommu->iommu_dev;
@@ -253,9 +266,6 @@ void iommu_dev_release_all(struct iommu_device *iommu);
 int iommu_grp_add_member(struct iommu_group *group, struct device *dev);
 /* Reverse of iommu_grp_add_member(); group mutex held. */
 void iommu_grp_del_member(struct iommu_group *group, struct device *dev);
-/* The membership of @dev in @group, NULL if none; group mutex held. */
-struct group_device *iommu_grp_find_member(struct iommu_group *group,
-					   struct device *dev);
 /* Call @fn on every group (holding a reference), for registry walks */
 void iommu_grp_for_each(void (*fn)(struct iommu_group *group, void *data),
 			void *data);

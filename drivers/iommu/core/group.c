@@ -345,18 +345,6 @@ void iommu_grp_for_each(void (*fn)(struct iommu_group *group, void *data),
 	}
 }
 
-struct group_device *iommu_grp_find_member(struct iommu_group *group,
-					   struct device *dev)
-{
-	struct group_device *gdev;
-
-	iommu_grp_assert_locked(group);
-	for_each_group_device(group, gdev)
-		if (gdev->dev == dev)
-			return gdev;
-	return NULL;
-}
-
 /*
  * Link @gdev's device into the group's "devices" directory under its own
  * name or, when a device of the same name from another bus is there
