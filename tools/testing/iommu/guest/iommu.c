@@ -240,11 +240,14 @@ static const struct iommu_model models[] = {
 		 * Seen on both cores (2026-12-07): an edu behind the bridge
 		 * never writes the buffer VFIO mapped for it, through a type1
 		 * container or iommufd, while the same round trip works on
-		 * the singleton edu and behind VT-d.  The cause is not known
-		 * yet; until it is, no test makes those edu DMA here.
+		 * the singleton edu and behind VT-d.  Likely QEMU's: 7.2's
+		 * amdvi_host_dma_iommu() records the bus number when the
+		 * device's address space is made, before the buses are
+		 * numbered, so the device would use bus 0's device table
+		 * entry at its devfn.  No test makes those edu DMA here.
 		 */
 		.no_bridge_dma =
-			"behind QEMU's AMD-Vi an edu behind the PCIe-to-PCI bridge never writes the buffer VFIO mapped for it, on either core (cause not known yet)",
+			"behind QEMU 7.2's AMD-Vi an edu behind the PCIe-to-PCI bridge never writes the buffer VFIO mapped for it, on either core (likely QEMU's model recording bus number 0 for it)",
 	},
 	/*
 	 * Linux 6.12 configures an endpoint that ACPI VIOT puts behind the
