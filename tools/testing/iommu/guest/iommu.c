@@ -194,12 +194,16 @@ static void smmu_v3_needles_addr(char *n1, char *n2, size_t size,
 	snprintf(n2, size, "arm-smmu-v3 ");
 }
 
-/* The two VT-d rows differ in the mode they check and the fault record. */
-#define DMAR_MODEL(_name, _mode) {				\
+/*
+ * The two VT-d rows differ in the mode they check, the fault record, and
+ * whether the edu behind the bridge can DMA.
+ */
+#define DMAR_MODEL(_name, _mode, _no_bridge_dma) {		\
 	.name = _name,						\
 	.check = dmar_##_mode,					\
 	.fault = "DMAR fault",					\
 	.fault_needles = dmar_##_mode##_needles,		\
+	.no_bridge_dma = _no_bridge_dma,			\
 }
 
 /*
@@ -217,9 +221,19 @@ static void smmu_v3_needles_addr(char *n1, char *n2, size_t size,
 	.group_on_bind = true,					\
 }
 
+/*
+ * Seen on both cores (2026-12-07, bind-storm): in scalable mode an edu
+ * behind the bridge did not write the buffer VFIO mapped for it (our core),
+ * or the guest hung during that DMA (upstream's), where legacy mode works.
+ * Both edu use the bridge's requester ID, whose one context entry can point
+ * to one member's PASID table only; the cause is not pinned down.
+ */
+#define DMAR_SM_NO_BRIDGE_DMA \
+	"in VT-d scalable mode an edu behind the PCIe-to-PCI bridge did not write the buffer VFIO mapped for it, or hung the guest, on either core (cause not pinned down)"
+
 static const struct iommu_model models[] = {
-	DMAR_MODEL("intel", legacy),
-	DMAR_MODEL("intel-sm", scalable),
+	DMAR_MODEL("intel", legacy, NULL),
+	DMAR_MODEL("intel-sm", scalable, DMAR_SM_NO_BRIDGE_DMA),
 	{
 		.name = "amd",
 		.check = amd_vi,
