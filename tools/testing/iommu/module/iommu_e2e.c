@@ -29,6 +29,12 @@
  *
  * Each line is "PASS <check>: <detail>" or "FAIL <check>: <reason>".
  * Probe succeeds whatever the checks found, so that the results can be read.
+ *
+ * The fail-nth test binds the driver with the parameter probe_checks off
+ * (/sys/module/iommu_e2e/parameters/probe_checks), so that probe does only
+ * what any DMA API driver does and fails with the errno of what failed;
+ * it then writes to the device attribute "e2e_dma", whose write is one
+ * DMA API round trip and returns its errno.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -75,6 +81,10 @@
 /* dma-sg: pieces of this many bytes, together within one edu transfer */
 #define E2E_SG_SEGS		16
 #define E2E_SG_LEN		240
+
+static bool probe_checks = true;
+module_param(probe_checks, bool, 0644);
+MODULE_PARM_DESC(probe_checks, "Run the checks at probe (default: on)");
 
 struct e2e_dev {
 	struct pci_dev *pdev;
@@ -170,14 +180,68 @@ static const char *e2e_domain_type(struct iommu_domain *domain)
 	}
 }
 
-/* Coherent buffer -> edu -> streaming buffer, through the DMA API. */
+/*
+ * Coherent buffer -> edu -> streaming buffer, through the DMA API: 0, or
+ * -EIO when the copy differs (*@bad bytes, the first at *@first), or the
+ * errno of the step that failed, which @what names.
+ */
+static int e2e_dma_round_trip(struct e2e_dev *e, dma_addr_t *src_dma,
+			      dma_addr_t *dst_dma, size_t *bad, size_t *first,
+			      const char **what)
+{
+	struct device *dev = &e->pdev->dev;
+	u8 *src, *dst;
+	int ret;
+
+	src = dma_alloc_coherent(dev, EDU_BUF_SIZE, src_dma, GFP_KERNEL);
+	if (!src) {
+		*what = "dma_alloc_coherent failed";
+		return -ENOMEM;
+	}
+	dst = kzalloc(EDU_BUF_SIZE, GFP_KERNEL);
+	if (!dst) {
+		*what = "out of memory";
+		ret = -ENOMEM;
+		goto free_src;
+	}
+	e2e_fill(src, EDU_BUF_SIZE, 0x31);
+
+	*dst_dma = dma_map_single(dev, dst, EDU_BUF_SIZE, DMA_FROM_DEVICE);
+	if (dma_mapping_error(dev, *dst_dma)) {
+		*what = "dma_map_single failed";
+		ret = -ENOMEM;
+		goto free_dst;
+	}
+
+	ret = edu_dma(e, *src_dma, EDU_BUF_ADDR, EDU_XFER, false);
+	if (!ret)
+		ret = edu_dma(e, EDU_BUF_ADDR, *dst_dma, EDU_XFER, true);
+	dma_unmap_single(dev, *dst_dma, EDU_BUF_SIZE, DMA_FROM_DEVICE);
+	if (ret) {
+		*what = "edu DMA timed out";
+		goto free_dst;
+	}
+
+	*bad = e2e_compare(src, dst, EDU_XFER, first);
+	if (*bad) {
+		*what = "bytes differ";
+		ret = -EIO;
+	}
+free_dst:
+	kfree(dst);
+free_src:
+	dma_free_coherent(dev, EDU_BUF_SIZE, src, *src_dma);
+	return ret;
+}
+
+/* A DMA API round trip on a DMA API domain, reported as "dma-api". */
 static void e2e_check_dma_api(struct e2e_dev *e)
 {
 	struct device *dev = &e->pdev->dev;
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
 	dma_addr_t src_dma, dst_dma;
-	size_t bad, first = 0;
-	u8 *src, *dst;
+	size_t bad = 0, first = 0;
+	const char *what = "";
 	int ret;
 
 	if (!domain || !(domain->type & __IOMMU_DOMAIN_DMA_API)) {
@@ -187,47 +251,18 @@ static void e2e_check_dma_api(struct e2e_dev *e)
 		return;
 	}
 
-	src = dma_alloc_coherent(dev, EDU_BUF_SIZE, &src_dma, GFP_KERNEL);
-	if (!src) {
-		e2e_report(e, false, "dma-api", "dma_alloc_coherent failed");
-		return;
-	}
-	dst = kzalloc(EDU_BUF_SIZE, GFP_KERNEL);
-	if (!dst) {
-		e2e_report(e, false, "dma-api", "out of memory");
-		goto free_src;
-	}
-	e2e_fill(src, EDU_BUF_SIZE, 0x31);
-
-	dst_dma = dma_map_single(dev, dst, EDU_BUF_SIZE, DMA_FROM_DEVICE);
-	if (dma_mapping_error(dev, dst_dma)) {
-		e2e_report(e, false, "dma-api", "dma_map_single failed");
-		goto free_dst;
-	}
-
-	ret = edu_dma(e, src_dma, EDU_BUF_ADDR, EDU_XFER, false);
-	if (!ret)
-		ret = edu_dma(e, EDU_BUF_ADDR, dst_dma, EDU_XFER, true);
-	dma_unmap_single(dev, dst_dma, EDU_BUF_SIZE, DMA_FROM_DEVICE);
-	if (ret) {
-		e2e_report(e, false, "dma-api", "edu DMA timed out (%d)", ret);
-		goto free_dst;
-	}
-
-	bad = e2e_compare(src, dst, EDU_XFER, &first);
-	if (bad)
+	ret = e2e_dma_round_trip(e, &src_dma, &dst_dma, &bad, &first, &what);
+	if (ret == -EIO)
 		e2e_report(e, false, "dma-api",
 			   "%zu of %d bytes differ, first at offset %zu",
 			   bad, EDU_XFER, first);
+	else if (ret)
+		e2e_report(e, false, "dma-api", "%s (%d)", what, ret);
 	else
 		e2e_report(e, true, "dma-api",
 			   "%s domain, %d bytes RAM->edu->RAM via IOVA %pad -> %pad, all bytes match",
 			   e2e_domain_type(domain), EDU_XFER, &src_dma,
 			   &dst_dma);
-free_dst:
-	kfree(dst);
-free_src:
-	dma_free_coherent(dev, EDU_BUF_SIZE, src, src_dma);
 }
 
 /*
@@ -631,6 +666,8 @@ static int e2e_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 	pci_set_master(pdev);
+	if (!probe_checks)
+		return 0;
 
 	group = iommu_group_get(&pdev->dev);
 	if (!group) {
@@ -668,8 +705,24 @@ static ssize_t e2e_results_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(e2e_results);
 
+/* Any write: one DMA API round trip, whose errno the write returns */
+static ssize_t e2e_dma_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	size_t bad = 0, first = 0;
+	dma_addr_t src, dst;
+	const char *what;
+	int ret;
+
+	ret = e2e_dma_round_trip(dev_get_drvdata(dev), &src, &dst, &bad,
+				 &first, &what);
+	return ret ?: count;
+}
+static DEVICE_ATTR_WO(e2e_dma);
+
 static struct attribute *e2e_attrs[] = {
 	&dev_attr_e2e_results.attr,
+	&dev_attr_e2e_dma.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(e2e);
