@@ -147,25 +147,34 @@ static int container_own(struct vfio *v, const char *bdf)
 	return 0;
 }
 
-static int cdev_open(struct vfio *v, const char *bdf)
+/* The VFIO cdev of @bdf (bound to vfio-pci): /dev/vfio/devices/vfioN */
+int vfio_cdev_path(const char *bdf, char *path, size_t size)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	char path[PATH_MAX], name[64] = "";
+	char dpath[PATH_MAX], name[64] = "";
 	struct dirent *de;
 	DIR *dir;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
-	dir = opendir(path);
+	snprintf(dpath, sizeof(dpath), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	dir = opendir(dpath);
 	if (!dir)
-		return why("%s: %s", path, strerror(errno));
+		return why("%s: %s", dpath, strerror(errno));
 	while ((de = readdir(dir)))
 		if (!strncmp(de->d_name, "vfio", 4))
 			snprintf(name, sizeof(name), "%s", de->d_name);
 	closedir(dir);
 	if (!name[0])
 		return why("%s has no vfio cdev", bdf);
+	snprintf(path, size, "/dev/vfio/devices/%s", name);
+	return 0;
+}
 
-	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
+static int cdev_open(struct vfio *v, const char *bdf)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	char path[PATH_MAX];
+
+	if (vfio_cdev_path(bdf, path, sizeof(path)))
+		return -1;
 	v->device = open(path, O_RDWR);
 	if (v->device < 0)
 		return why("open %s: %s", path, strerror(errno));
@@ -212,11 +221,14 @@ static int cdev_attach(struct vfio *v)
 	return iommufd_ranges(v);
 }
 
-/* Map BAR0 and let the device master the bus. */
-static int device_setup(struct vfio *v)
+/*
+ * Map BAR0 of VFIO device @device into *@bar (*@size bytes) and let the
+ * device master the bus.
+ */
+int vfio_device_setup(int device, void **bar, size_t *size)
 {
-	struct vfio_region_info bar = {
-		.argsz = sizeof(bar),
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
 		.index = VFIO_PCI_BAR0_REGION_INDEX,
 	};
 	struct vfio_region_info cfg = {
@@ -226,29 +238,29 @@ static int device_setup(struct vfio *v)
 	uint16_t cmd;
 	void *map;
 
-	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &bar))
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &info))
 		return why("VFIO_DEVICE_GET_REGION_INFO(BAR0): %s",
 			   strerror(errno));
-	if (!(bar.flags & VFIO_REGION_INFO_FLAG_MMAP) || bar.size < 0x100)
+	if (!(info.flags & VFIO_REGION_INFO_FLAG_MMAP) || info.size < 0x100)
 		return why("BAR0 cannot be mmap()ed (flags %#x, size %llu)",
-			   bar.flags, (unsigned long long)bar.size);
-	map = mmap(NULL, bar.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   v->device, bar.offset);
+			   info.flags, (unsigned long long)info.size);
+	map = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   device, info.offset);
 	if (map == MAP_FAILED)
 		return why("mmap BAR0: %s", strerror(errno));
-	v->bar = map;
-	v->bar_size = bar.size;
-	if ((mmio_read32(v->bar, EDU_REG_ID) & 0xff) != 0xed)
+	*bar = map;
+	*size = info.size;
+	if ((mmio_read32(map, EDU_REG_ID) & 0xff) != 0xed)
 		return why("BAR0 does not look like an edu");
 
-	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &cfg))
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &cfg))
 		return why("VFIO_DEVICE_GET_REGION_INFO(config): %s",
 			   strerror(errno));
-	if (pread(v->device, &cmd, sizeof(cmd), cfg.offset + PCI_COMMAND) !=
+	if (pread(device, &cmd, sizeof(cmd), cfg.offset + PCI_COMMAND) !=
 	    sizeof(cmd))
 		return why("read PCI_COMMAND: %s", strerror(errno));
 	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-	if (pwrite(v->device, &cmd, sizeof(cmd), cfg.offset + PCI_COMMAND) !=
+	if (pwrite(device, &cmd, sizeof(cmd), cfg.offset + PCI_COMMAND) !=
 	    sizeof(cmd))
 		return why("write PCI_COMMAND: %s", strerror(errno));
 	return 0;
@@ -276,7 +288,7 @@ int vfio_open(struct vfio *v, enum vfio_kind kind, const char *bdf)
 			ret = container_ranges(v);
 	}
 	if (!ret)
-		ret = device_setup(v);
+		ret = vfio_device_setup(v->device, &v->bar, &v->bar_size);
 	if (ret)
 		vfio_close(v);
 	return ret;
