@@ -7,6 +7,10 @@
 #   PASS <name>                passed
 #   PASS <name>: not checked: <what>: <why>
 #                              passed, but <what> cannot be checked here
+#   PASS <name>: faults injected: <n>
+#                              passed with <n> allocations failed on
+#                              purpose (the fail-nth tests), added up in
+#                              the totals
 #   XFAIL <name>: <reason>     a known gap of upstream's core, as expected
 #   FAIL <name>: <reason>      failed (also: a step that could not run)
 #   XPASS <name>: <reason>     expected to fail but passed: the contract
@@ -61,5 +65,8 @@ grep -E '^PASS [^ ]+: not checked: ' "$dir/all.txt" | sed 's/^PASS /  partial: /
 grep -E '^(FAIL|XPASS) ' "$dir/all.txt" | sed 's/^/  /'
 total_pass=$((pass + xfail))
 [ "$total_pass" -gt 0 ] || fail=$((fail + 1))
+faults=$(sed -n 's/^PASS [^ ]*: faults injected: \([0-9]*\)$/\1/p' "$dir/all.txt" |
+	awk '{ n += $1 } END { print n + 0 }')
+[ "$faults" -gt 0 ] && echo "faults injected: $faults"
 echo "$total_pass passed, $fail failed"
 [ "$fail" -eq 0 ]
