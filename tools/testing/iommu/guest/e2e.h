@@ -96,6 +96,12 @@ struct iommu_model {
 	 * dma_configure()).
 	 */
 	bool group_on_bind;
+	/*
+	 * Why the fail-nth tests cannot run behind it, when they cannot: its
+	 * driver has no clean way out of an allocation failed in a path that
+	 * may not fail.
+	 */
+	const char *no_fail_nth;
 };
 
 /*
@@ -126,6 +132,12 @@ static inline void mmio_write64(void *bar, unsigned int reg, uint64_t val)
 {
 	MMIO(uint64_t, bar, reg) = val;
 }
+
+/*
+ * A fail-nth test's PASS detail ends with E2E_FAULTS "<count>"; that part
+ * goes into the results file, and the summary adds the counts up.
+ */
+#define E2E_FAULTS	"; faults injected: "
 
 /* util.c */
 extern const struct iommu_model *e2e_iommu;
@@ -192,6 +204,14 @@ int vfio_reset(struct vfio *v);
 int vfio_map(struct vfio *v, void *va, uint64_t iova, uint64_t len);
 int vfio_unmap(struct vfio *v, uint64_t iova, uint64_t len);
 bool vfio_iova_ok(struct vfio *v, uint64_t iova, uint64_t len);
+int vfio_cdev_path(const char *bdf, char *path, size_t size);
+int vfio_device_setup(int device, void **bar, size_t *size);
+
+/* failnth.c */
+void test_fail_nth_container(const struct topo *t);
+void test_fail_nth_cdev(const struct topo *t);
+void test_fail_nth_type(const struct topo *t);
+void test_fail_nth_bind(const struct topo *t);
 
 /* disk.c */
 /* The row's flush mode, "strict" or "lazy" (-m), NULL for the default */
@@ -218,6 +238,8 @@ int round_trip(struct vfio *v, uint8_t *buf, uint64_t iova, unsigned int seed);
 /* storm.c */
 void test_bind_storm(const struct topo *t);
 
+/* The IOMMU just logged a fault: the next test to want one waits */
+void fault_stamp(void);
 /* Result lines one test may print */
 #define E2E_MAX_RESULTS	6
 

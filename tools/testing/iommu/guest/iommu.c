@@ -194,6 +194,9 @@ static void smmu_v3_needles_addr(char *n1, char *n2, size_t size,
 	snprintf(n2, size, "arm-smmu-v3 ");
 }
 
+#define VIOMMU_NO_FAIL_NTH						\
+	"virtio-iommu's unmap returns 0 when its request cannot be allocated, leaving the mapping (VFIO, iommufd and the DMA layer warn; a reused IOVA reaches the old page), and a blocking domain it cannot attach leaves the device on a domain its owner then frees (KASAN use-after-free in viommu_attach_dev())"
+
 /*
  * The two VT-d rows differ in the mode they check, the fault record, and
  * whether the edu behind the bridge can DMA.
@@ -210,7 +213,9 @@ static void smmu_v3_needles_addr(char *n1, char *n2, size_t size,
  * QEMU's virtio-iommu reports a fault for every 4 bytes a DMA writes (as
  * many as the event queue holds, some 256 of a 4032-byte one), and the
  * kernel logs 10 in 5 s: a 4-byte write makes one.  Its endpoints get
- * their group when a driver first binds them.
+ * their group when a driver first binds them.  Its driver allocates a
+ * request (GFP_ATOMIC) for each map, unmap and attach, so failing
+ * allocations cannot be survived there.
  */
 #define VIOMMU_MODEL(_name) {					\
 	.name = _name,						\
@@ -219,6 +224,7 @@ static void smmu_v3_needles_addr(char *n1, char *n2, size_t size,
 	.fault_needles = viommu_needles,			\
 	.fault_xfer = 4,					\
 	.group_on_bind = true,					\
+	.no_fail_nth = VIOMMU_NO_FAIL_NTH,			\
 }
 
 /*

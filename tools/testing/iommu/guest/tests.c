@@ -46,7 +46,7 @@ uint64_t now_ms(void)
 }
 
 /* Remember that the IOMMU just logged a fault. */
-static void fault_stamp(void)
+void fault_stamp(void)
 {
 	char val[32];
 	int fd;
@@ -846,6 +846,17 @@ const struct test tests[] = {
 	/* bench.c: make bench's module still builds, loads and runs */
 	{ .name = "bench-smoke", .results = { "bench-smoke" },
 	  .fn = test_bench_smoke },
+	/* failnth.c: each step under allocation failure */
+	{ .name = "fail-nth-vfio-container",
+	  .results = { "fail-nth-vfio-container" },
+	  .fn = test_fail_nth_container },
+	{ .name = "fail-nth-vfio-cdev", .results = { "fail-nth-vfio-cdev" },
+	  .fn = test_fail_nth_cdev },
+	{ .name = "fail-nth-group-type", .results = { "fail-nth-group-type" },
+	  .fn = test_fail_nth_type },
+	{ .name = "fail-nth-driver-bind",
+	  .results = { "fail-nth-driver-bind" },
+	  .fn = test_fail_nth_bind },
 	/* disk.c: block I/O through the DMA-IOMMU layer */
 	{ .name = "disk-nvme", .results = { "disk-nvme" },
 	  .fn = test_disk_nvme, .no_edu = true },
