@@ -203,11 +203,23 @@ static void reset_done_sets_pasids_up_again(struct kunit *test)
 	iommu_kunit_expect_gap(test, ok, GAP_RESET);
 }
 
+/*
+ * A change to @refused during a reset was refused with -EBUSY: no device
+ * was attached to it, and the group still shows @stays.
+ */
+static bool refused_unchanged(struct reset_env *e, int ret,
+			      struct iommu_domain *refused,
+			      struct iommu_domain *stays)
+{
+	return ret == -EBUSY &&
+	       !iommu_mock_count(e->mock, IOMMU_MOCK_EV_ATTACH, NULL, refused) &&
+	       iommu_get_domain_for_dev(e->dev) == stays;
+}
+
 static void attach_device_during_reset_is_ebusy(struct kunit *test)
 {
 	struct iommu_domain *own;
 	struct reset_env e;
-	bool ok;
 	int ret;
 
 	make_reset_env(test, &e);
@@ -215,10 +227,8 @@ static void attach_device_during_reset_is_ebusy(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, reset_prepare(test, e.pdev), 0);
 	ret = iommu_mock_attach_device(test, own, e.dev);
 
-	ok = ret == -EBUSY &&
-	     !iommu_mock_count(e.mock, IOMMU_MOCK_EV_ATTACH, NULL, own) &&
-	     iommu_get_domain_for_dev(e.dev) == e.def;
-	iommu_kunit_expect_gap(test, ok, GAP_RESET);
+	iommu_kunit_expect_gap(test, refused_unchanged(&e, ret, own, e.def),
+			       GAP_RESET);
 }
 
 static void attach_group_during_reset_is_ebusy(struct kunit *test)
@@ -226,7 +236,6 @@ static void attach_group_during_reset_is_ebusy(struct kunit *test)
 	struct iommu_domain *own, *blocking;
 	struct reset_env e;
 	int owner, ret;
-	bool ok;
 
 	make_reset_env(test, &e);
 	own = iommu_mock_paging_domain(test, e.dev);
@@ -235,10 +244,8 @@ static void attach_group_during_reset_is_ebusy(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, reset_prepare(test, e.pdev), 0);
 	ret = iommu_mock_attach_group(test, own, e.group);
 
-	ok = ret == -EBUSY &&
-	     !iommu_mock_count(e.mock, IOMMU_MOCK_EV_ATTACH, NULL, own) &&
-	     iommu_get_domain_for_dev(e.dev) == blocking;
-	iommu_kunit_expect_gap(test, ok, GAP_RESET);
+	iommu_kunit_expect_gap(test, refused_unchanged(&e, ret, own, blocking),
+			       GAP_RESET);
 }
 
 static void replace_during_reset_is_ebusy(struct kunit *test)
@@ -246,7 +253,6 @@ static void replace_during_reset_is_ebusy(struct kunit *test)
 	struct iommu_domain *one, *two;
 	struct reset_env e;
 	int owner, ret;
-	bool ok;
 
 	make_reset_env(test, &e);
 	one = iommu_mock_paging_domain(test, e.dev);
@@ -256,10 +262,8 @@ static void replace_during_reset_is_ebusy(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, reset_prepare(test, e.pdev), 0);
 	ret = iommu_mock_replace_group(test, e.group, two);
 
-	ok = ret == -EBUSY &&
-	     !iommu_mock_count(e.mock, IOMMU_MOCK_EV_ATTACH, NULL, two) &&
-	     iommu_get_domain_for_dev(e.dev) == one;
-	iommu_kunit_expect_gap(test, ok, GAP_RESET);
+	iommu_kunit_expect_gap(test, refused_unchanged(&e, ret, two, one),
+			       GAP_RESET);
 }
 
 static void pasid_attach_during_reset_is_ebusy(struct kunit *test)
